@@ -1,0 +1,34 @@
+"""pybrainbone: a mechanistic, standards-based model of the brain-bone axis.
+
+>>> from pybrainbone import Simulator, available_models
+>>> "bone_remodeling" in available_models()
+True
+"""
+
+from pybrainbone.build import CompiledModel, available_models, compile_model, load_sbml
+from pybrainbone.errors import (
+    InvalidValueError,
+    ModelBuildError,
+    ModelNotFoundError,
+    PyBrainBoneError,
+    SimulationError,
+    UnknownNameError,
+)
+from pybrainbone.simulator import Simulator, SolverOptions
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CompiledModel",
+    "InvalidValueError",
+    "ModelBuildError",
+    "ModelNotFoundError",
+    "PyBrainBoneError",
+    "SimulationError",
+    "Simulator",
+    "SolverOptions",
+    "UnknownNameError",
+    "available_models",
+    "compile_model",
+    "load_sbml",
+]

@@ -1,0 +1,142 @@
+"""The ``pybrainbone`` command line: the same operations as the Python API.
+
+Examples::
+
+    pybrainbone list
+    pybrainbone list bone_remodeling
+    pybrainbone build --out build/sbml
+    pybrainbone simulate bone_remodeling --end 3650 --points 366 --set P_PTH_ext=100 \\
+        -o results/pth.csv --plot results/pth.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pybrainbone import __version__
+from pybrainbone.atomic import atomic_open
+from pybrainbone.build import available_models, compile_model, write_sbml
+from pybrainbone.errors import InvalidValueError, PyBrainBoneError
+from pybrainbone.simulator import Simulator, check_value
+
+#: What ``simulate`` reports and plots when no ``--select`` is given, if the model has them.
+DEFAULT_PLOT = ("BMD", "BV", "OBp", "OBa", "OCa", "P1NP_rel", "CTX_rel", "RANKL", "OPG")
+
+
+def _parse_assignment(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise InvalidValueError(f"--set expects NAME=VALUE, got {text!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise InvalidValueError(f"--set {name.strip()}: {value!r} is not a number") from None
+    return name.strip(), check_value(name.strip(), number)
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    if not args.model:
+        for name in available_models():
+            print(name)
+        return 0
+    sim = Simulator(args.model)
+    table = sim.parameters()
+    print(f"# model {sim.name}: {len(sim.state_ids)} states, {len(table)} parameters, {len(sim.output_ids)} outputs")
+    print("## states")
+    for sid in sim.state_ids:
+        print(f"{sid}\t{sim.units.get(sid, '')}")
+    print("## parameters (value, unit)")
+    for pid, row in table.iterrows():
+        print(f"{pid}\t{row['value']:.6g}\t{row['unit']}")
+    print("## outputs")
+    for sid in sim.output_ids:
+        print(f"{sid}\t{sim.units.get(sid, '')}")
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    names = args.models or available_models()
+    for name in names:
+        model = compile_model(name)
+        path = write_sbml(model, Path(args.out))
+        print(f"{name}: {path} (SBML L3V2, 0 errors, 0 unit warnings)")
+    return 0
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    changes = dict(_parse_assignment(item) for item in args.set or [])
+    if args.end <= 0:
+        raise InvalidValueError(f"--end must be a positive number of days, got {args.end}")
+    sim = Simulator(args.model)
+    selections = args.select or None
+    frame = sim.simulate(end=args.end, points=args.points, changes=changes, selections=selections)
+    units = frame.attrs["units"]
+    out = frame.rename(columns=lambda c: f"{c} [{units[c]}]" if units.get(c) else c)
+    out.index.name = "time [day]"
+    with atomic_open(args.output) as handle:
+        out.to_csv(handle)
+    print(f"wrote {args.output} ({len(frame)} time points x {len(frame.columns)} variables)")
+    if args.plot:
+        from pybrainbone.plotting import plot_time_course
+
+        shown = selections or [c for c in DEFAULT_PLOT if c in frame.columns] or list(frame.columns)[:8]
+        title = f"{sim.name}" + (f" ({', '.join(f'{k}={v:g}' for k, v in changes.items())})" if changes else "")
+        plot_time_course(frame, args.plot, columns=shown, title=title)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pybrainbone",
+        description="Simulate the brain-bone axis model: build SBML, list models and names, run time courses.",
+    )
+    parser.add_argument("--version", action="version", version=f"pybrainbone {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list models, or one model's states, parameters and outputs")
+    p.add_argument("model", nargs="?", help="model name (omit to list all models)")
+    p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("build", help="compile Antimony modules to validated SBML L3V2 files")
+    p.add_argument("models", nargs="*", help="model names (default: all)")
+    p.add_argument("--out", default="build/sbml", help="output directory (default: build/sbml)")
+    p.set_defaults(func=_cmd_build)
+
+    p = sub.add_parser(
+        "simulate",
+        help="time course from the healthy reference state, written as CSV (and a plot)",
+        description="Simulate MODEL from its healthy reference state with parameter changes applied at t=0.",
+    )
+    p.add_argument("model", help="model name, e.g. bone_remodeling (see `pybrainbone list`)")
+    p.add_argument("--end", type=float, required=True, help="end time in days")
+    p.add_argument("--points", type=int, default=201, help="number of output time points (default 201)")
+    p.add_argument(
+        "--set", action="append", metavar="NAME=VALUE", help="change a parameter or initial value (repeatable)"
+    )
+    p.add_argument("--select", nargs="+", metavar="NAME", help="variables to report (default: all)")
+    p.add_argument("-o", "--output", required=True, help="CSV file to write")
+    p.add_argument("--plot", help="PNG/SVG/PDF figure to write")
+    p.set_defaults(func=_cmd_simulate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 ok, 2 bad input or failure)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except PyBrainBoneError as exc:
+        print(f"pybrainbone: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("pybrainbone: interrupted; no partial output was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""The bone-remodelling core reproduces Pivonka et al. 2008 and behaves as its sources report."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pybrainbone import Simulator
+from tests.conftest import load_data
+
+REF = load_data("pivonka2008_reference.yaml")
+PORTS = ["f_OB_diff", "f_OB_apop", "f_OC_diff", "f_OC_apop", "f_RANKL", "f_OPG", "f_formation", "f_resorption"]
+
+
+def test_steady_state_matches_pivonka_2008(core: Simulator) -> None:
+    state = core.baseline()
+    for cell, value in REF["steady_state_pM"].items():
+        assert state[cell] == pytest.approx(value, rel=REF["steady_state_tolerance_rel"])
+
+
+def test_ligands_match_published_reconstruction(core: Simulator) -> None:
+    state = core.baseline()
+    for ligand, value in REF["ligands_pM"].items():
+        assert state[ligand] == pytest.approx(value, rel=REF["ligands_tolerance_rel"])
+
+
+def test_reference_parameters_are_the_solved_steady_state(core: Simulator) -> None:
+    # The file's OBp_ref/OBa_ref/OCa_ref must be the model's own steady state, not just near it.
+    state = core.baseline()
+    params = core.parameters()["value"]
+    for cell in ("OBp", "OBa", "OCa"):
+        assert state[cell] == pytest.approx(params[f"{cell}_ref"], rel=1e-9)
+
+
+def test_outputs_at_reference(core: Simulator) -> None:
+    state = core.baseline()
+    assert state["BMD"] == pytest.approx(100.0, rel=1e-12)
+    assert state["BV"] == pytest.approx(100.0, rel=1e-12)
+    assert state["P1NP_rel"] == pytest.approx(1.0, rel=1e-9)
+    assert state["CTX_rel"] == pytest.approx(1.0, rel=1e-9)
+    for port in PORTS:
+        assert core.parameters().loc[port, "value"] == 1.0
+
+
+def test_eigenvalues_match_published_and_are_stable(core: Simulator) -> None:
+    eig = core.eigenvalues()
+    assert np.all(eig.real < 0)
+    cells = sorted((e for e in eig if abs(e.real) > 0.05), key=lambda e: (e.real, e.imag))
+    expected = sorted((complex(*pair) for pair in REF["eigenvalues_per_day"]), key=lambda e: (e.real, e.imag))
+    assert len(cells) == 3
+    for got, want in zip(cells, expected, strict=True):
+        assert abs(got - want) < REF["eigenvalues_tolerance_abs"]
+
+
+def test_continuous_pth_reaches_published_steady_state(core: Simulator) -> None:
+    case = REF["continuous_pth_100"]
+    state = core.steady_state({"P_PTH_ext": case["P_PTH_ext"]})
+    for cell in ("OBp", "OBa", "OCa"):
+        assert state[cell] == pytest.approx(case[cell], rel=REF["continuous_pth_tolerance_rel"])
+
+
+@pytest.mark.parametrize(
+    ("change", "oc_direction", "bone_direction"),
+    [
+        ({"P_PTH_ext": 100.0}, +1, -1),  # continuous PTH is catabolic (Lemaire 2004; Pivonka 2008)
+        ({"P_RANKL_ext": 1e4}, +1, -1),  # RANKL dose raises osteoclasts, bone lost
+        ({"P_OPG_ext": 2e5}, -1, +1),  # OPG dose lowers osteoclasts, bone gained
+        ({"P_TGFb_ext": 1e-3}, -1, None),  # TGF-beta: more OC apoptosis (Pivonka 2008 Fig. 6)
+    ],
+)
+def test_published_scenarios_move_cells_in_reported_directions(
+    core: Simulator, change: dict[str, float], oc_direction: int, bone_direction: int | None
+) -> None:
+    base = core.baseline()
+    after = core.simulate(end=365.0, points=2, changes=change).iloc[-1]
+    assert np.sign(after["OCa"] - base["OCa"]) == oc_direction
+    if bone_direction is not None:
+        assert np.sign(after["BMD"] - base["BMD"]) == bone_direction
+        assert np.sign(after["BV"] - base["BV"]) == bone_direction
+
+
+@pytest.mark.parametrize(
+    ("port", "bone_direction"),
+    [
+        ("f_OB_apop", -1),  # more osteoblast death, less formation
+        ("f_OC_diff", -1),  # more osteoclastogenesis
+        ("f_OC_apop", +1),  # shorter-lived osteoclasts
+        ("f_RANKL", -1),
+        ("f_OPG", +1),
+        ("f_formation", +1),
+        ("f_resorption", -1),
+    ],
+)
+def test_each_port_moves_bone_in_its_direction(core: Simulator, port: str, bone_direction: int) -> None:
+    after = core.steady_state({port: 1.2})
+    assert np.sign(after["BMD"] - 100.0) == bone_direction
+    assert np.sign(after["BV"] - 100.0) == bone_direction
+
+
+def test_formation_port_has_closed_form_bmd_response(core: Simulator) -> None:
+    # f_formation acts only on matrix formation, so cells stay at rest and
+    # BMD(t) = 100*f - (100*f - 100)*exp(-kout*t) exactly (analytic tier, tight tolerance).
+    f = 1.1
+    kout = core.parameters().loc["kout_BMD", "value"]
+    course = core.simulate(end=400.0, points=9, changes={"f_formation": f}, selections=["BMD", "OBa"])
+    t = course.index.to_numpy()
+    expected = 100 * f - (100 * f - 100) * np.exp(-kout * t)
+    np.testing.assert_allclose(course["BMD"].to_numpy(), expected, rtol=1e-8)
+    np.testing.assert_allclose(course["OBa"].to_numpy(), core.baseline()["OBa"], rtol=1e-9)
+
+
+def test_markers_follow_cells(core: Simulator) -> None:
+    after = core.steady_state({"P_RANKL_ext": 1e4})
+    base = core.baseline()
+    assert after["CTX_rel"] == pytest.approx(after["OCa"] / base["OCa"], rel=1e-9)
+    assert after["P1NP_rel"] == pytest.approx(after["OBa"] / base["OBa"], rel=1e-9)

@@ -1,0 +1,54 @@
+"""Every module in models/ is discovered, compiled, validated, loaded, simulated and sits at rest."""
+
+from __future__ import annotations
+
+import libsbml
+import numpy as np
+import pytest
+
+from pybrainbone import Simulator, available_models, compile_model
+from pybrainbone.provenance import parameter_table
+
+MODELS = available_models()
+FIFTY_YEARS = 50 * 365.25
+
+
+def test_models_are_discovered() -> None:
+    assert "bone_remodeling" in MODELS
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_compiles_to_valid_sbml_l3v2(name: str) -> None:
+    model = compile_model(name)
+    document = libsbml.readSBMLFromString(model.sbml)
+    assert (document.getLevel(), document.getVersion()) == (3, 2)
+    assert document.getModel().getId() == name, "the main module must be the one named after the file"
+    report = model.validation
+    assert report.errors == ()
+    assert report.unit_warnings == ()
+    assert not document.getPlugin("comp"), "exported SBML must be flat"
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_reference_state_is_a_steady_state_for_50_years(name: str) -> None:
+    sim = Simulator(name)
+    initial = sim.initial_values()
+    course = sim.simulate(end=FIFTY_YEARS, points=51, selections=sim.state_ids)
+    scale = np.maximum(np.abs(initial[sim.state_ids].to_numpy()), 1e-30)
+    drift = np.max(np.abs(course.to_numpy() - initial[sim.state_ids].to_numpy()) / scale)
+    assert drift < 1e-4, f"{name}: largest relative drift over 50 years is {drift:.3g} (limit 0.01 %)"
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_reference_state_is_stable(name: str) -> None:
+    eigenvalues = Simulator(name).eigenvalues()
+    assert np.all(eigenvalues.real < 0), f"{name}: unstable or neutral modes {eigenvalues}"
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_parameter_has_a_unit_and_a_source(name: str) -> None:
+    table = parameter_table(name)
+    no_unit = table.index[table["unit"].fillna("") == ""].tolist()
+    no_source = table.index[table["source"].fillna("").str.strip() == ""].tolist()
+    assert not no_unit, f"{name}: parameters without a unit: {no_unit}"
+    assert not no_source, f"{name}: parameters without a source (add 'Source:' or 'Assumed:'): {no_source}"
