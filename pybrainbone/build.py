@@ -12,6 +12,7 @@ Antimony version and this build step's version, so a second load does not recomp
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import re
@@ -69,7 +70,9 @@ def model_path(name: str, directory: Path | None = None) -> Path:
 
 def _digest(name: str, directory: Path) -> str:
     h = hashlib.sha256()
-    h.update(f"{BUILD_VERSION}|{antimony.getVersionStr()}|{libsbml.getLibSBMLDottedVersion()}|{name}".encode())
+    h.update(
+        f"{BUILD_VERSION}|{antimony.getVersionStr()}|{libsbml.getLibSBMLDottedVersion()}|{name}".encode()
+    )
     for path in sorted(directory.glob("*.ant")):
         h.update(path.name.encode())
         h.update(path.read_bytes())
@@ -91,7 +94,9 @@ def _undefined_values(model: libsbml.Model) -> list[str]:
     """Symbols with neither a value nor a rule or initial assignment (simulators disagree on those)."""
     assigned = {r.getVariable() for r in model.getListOfRules()}
     assigned |= {a.getSymbol() for a in model.getListOfInitialAssignments()}
-    missing = [p.getId() for p in model.getListOfParameters() if not p.isSetValue() and p.getId() not in assigned]
+    missing = [
+        p.getId() for p in model.getListOfParameters() if not p.isSetValue() and p.getId() not in assigned
+    ]
     missing += [
         s.getId()
         for s in model.getListOfSpecies()
@@ -160,10 +165,8 @@ def _compile_cached(name: str, path: Path, digest: str, use_cache: bool) -> Comp
         return CompiledModel(name=name, source=path, sbml=cached.read_text(encoding="utf-8"), digest=digest)
     model = _compile(name, path, digest)
     if use_cache:
-        try:
+        with contextlib.suppress(OSError):  # a read-only cache only costs a recompile next time
             write_text_atomic(cached, model.sbml)
-        except OSError:
-            pass  # a read-only cache only costs a recompile next time
     return model
 
 

@@ -44,7 +44,8 @@ def _cmd_list(args: argparse.Namespace) -> int:
         return 0
     sim = Simulator(args.model)
     table = sim.parameters()
-    print(f"# model {sim.name}: {len(sim.state_ids)} states, {len(table)} parameters, {len(sim.output_ids)} outputs")
+    counts = f"{len(sim.state_ids)} states, {len(table)} parameters, {len(sim.output_ids)} outputs"
+    print(f"# model {sim.name}: {counts}")
     print("## states")
     for sid in sim.state_ids:
         print(f"{sid}\t{sim.units.get(sid, '')}")
@@ -83,7 +84,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         from pybrainbone.plotting import plot_time_course
 
         shown = selections or [c for c in DEFAULT_PLOT if c in frame.columns] or list(frame.columns)[:8]
-        title = f"{sim.name}" + (f" ({', '.join(f'{k}={v:g}' for k, v in changes.items())})" if changes else "")
+        title = f"{sim.name}" + (
+            f" ({', '.join(f'{k}={v:g}' for k, v in changes.items())})" if changes else ""
+        )
         plot_time_course(frame, args.plot, columns=shown, title=title)
         print(f"wrote {args.plot}")
     return 0
@@ -92,7 +95,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pybrainbone",
-        description="Simulate the brain-bone axis model: build SBML, list models and names, run time courses.",
+        description="Build, list and simulate the brain-bone axis model (SBML, libRoadRunner).",
     )
     parser.add_argument("--version", action="version", version=f"pybrainbone {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -115,7 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--end", type=float, required=True, help="end time in days")
     p.add_argument("--points", type=int, default=201, help="number of output time points (default 201)")
     p.add_argument(
-        "--set", action="append", metavar="NAME=VALUE", help="change a parameter or initial value (repeatable)"
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="change a parameter or initial value (repeatable)",
     )
     p.add_argument("--select", nargs="+", metavar="NAME", help="variables to report (default: all)")
     p.add_argument("-o", "--output", required=True, help="CSV file to write")

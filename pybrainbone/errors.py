@@ -41,7 +41,7 @@ def near_matches(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
     """Return up to ``n`` candidates that look like ``name`` (case-insensitive).
 
     >>> near_matches("OBP", ["OBp", "OBa", "OCa", "PTH"])
-    ['OBp', 'OBa', 'OCa']
+    ['OBp', 'OBa']
     """
     pool = list(candidates)
     lowered = {c.lower(): c for c in pool}
@@ -54,5 +54,7 @@ def unknown_name(kind: str, name: str, candidates: Iterable[str], model: str) ->
     """Build an :class:`UnknownNameError` whose message lists near matches."""
     pool = list(candidates)
     close = near_matches(name, pool)
-    hint = f"did you mean {', '.join(close)}?" if close else f"run `pybrainbone list {model}` to see all names"
+    hint = (
+        f"did you mean {', '.join(close)}?" if close else f"run `pybrainbone list {model}` to see all names"
+    )
     return UnknownNameError(f"unknown {kind} {name!r} in model {model!r}; {hint}")

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 import matplotlib
 
 matplotlib.use("Agg")  # no display on clusters and CI; set before pyplot is imported
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.pyplot as plt
+import pandas as pd
 
-from pybrainbone.atomic import atomic_path  # noqa: E402
+from pybrainbone.atomic import atomic_path
 
 
 def plot_time_course(
@@ -37,7 +37,7 @@ def plot_time_course(
         ax.set_ylabel(f"{column} [{unit}]" if unit else column)
         ax.grid(alpha=0.3)
         ax.ticklabel_format(axis="y", style="sci", scilimits=(-3, 4), useOffset=False)
-    for ax in list(axes.flat)[len(columns):]:
+    for ax in list(axes.flat)[len(columns) :]:
         ax.set_visible(False)
     for col in range(ncols):
         # The lowest visible panel of each column carries the time axis.

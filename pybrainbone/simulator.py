@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 from collections.abc import Iterable, Mapping
@@ -247,10 +248,8 @@ class Simulator:
         """
         self._prepare(changes)
         self._apply_options(self.options)
-        try:
+        with contextlib.suppress(RuntimeError):  # Newton below starts from wherever this solver stopped
             self._rr.steadyState()
-        except RuntimeError:
-            pass  # the Newton step below starts from wherever the species solver stopped
         if not self._newton():
             self._prepare(changes)
             try:
@@ -263,7 +262,9 @@ class Simulator:
                     f"steady state of {self.name!r} not found (max |dx/dt| = {residual:.3g} after "
                     "presimulation and Newton); the model may have no stable steady state with these changes"
                 )
-        values = pd.Series({sid: self._rr[sid] for sid in self.variable_ids}, name="steady_state", dtype=float)
+        values = pd.Series(
+            {sid: self._rr[sid] for sid in self.variable_ids}, name="steady_state", dtype=float
+        )
         values.attrs["units"] = {c: self.units.get(c, "") for c in self.variable_ids}
         return values
 

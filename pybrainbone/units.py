@@ -13,7 +13,14 @@ from collections.abc import Iterator
 
 import libsbml
 
-_MODEL_UNIT_ATTRIBUTES = ("TimeUnits", "SubstanceUnits", "VolumeUnits", "AreaUnits", "LengthUnits", "ExtentUnits")
+_MODEL_UNIT_ATTRIBUTES = (
+    "TimeUnits",
+    "SubstanceUnits",
+    "VolumeUnits",
+    "AreaUnits",
+    "LengthUnits",
+    "ExtentUnits",
+)
 
 
 def _is_base_unit(unit_id: str) -> bool:

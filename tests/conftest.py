@@ -13,7 +13,7 @@ import yaml
 # Set before pybrainbone is imported anywhere: a fresh, private build cache for this test session.
 os.environ.setdefault("PYBRAINBONE_CACHE", tempfile.mkdtemp(prefix="pybrainbone-test-cache-"))
 
-from pybrainbone import Simulator  # noqa: E402
+from pybrainbone import Simulator
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parents[1]

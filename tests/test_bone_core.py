@@ -9,7 +9,16 @@ from pybrainbone import Simulator
 from tests.conftest import load_data
 
 REF = load_data("pivonka2008_reference.yaml")
-PORTS = ["f_OB_diff", "f_OB_apop", "f_OC_diff", "f_OC_apop", "f_RANKL", "f_OPG", "f_formation", "f_resorption"]
+PORTS = [
+    "f_OB_diff",
+    "f_OB_apop",
+    "f_OC_diff",
+    "f_OC_apop",
+    "f_RANKL",
+    "f_OPG",
+    "f_formation",
+    "f_resorption",
+]
 
 
 def test_steady_state_matches_pivonka_2008(core: Simulator) -> None:

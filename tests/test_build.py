@@ -57,7 +57,11 @@ def test_main_module_must_be_named_after_the_file(tmp_path: Path) -> None:
 
 
 def test_undefined_initial_values_are_rejected(tmp_path: Path) -> None:
-    write(tmp_path, "undef", GOOD.replace("tiny", "undef").replace("  k = 0.5 per_day  // decay. Assumed: test\n", ""))
+    write(
+        tmp_path,
+        "undef",
+        GOOD.replace("tiny", "undef").replace("  k = 0.5 per_day  // decay. Assumed: test\n", ""),
+    )
     with pytest.raises(ModelBuildError, match="undefined for k"):
         compile_model("undef", directory=tmp_path, use_cache=False)
 
@@ -65,7 +69,7 @@ def test_undefined_initial_values_are_rejected(tmp_path: Path) -> None:
 def test_unit_inconsistency_is_a_build_failure(tmp_path: Path) -> None:
     text = GOOD.replace("tiny", "badunits").replace("k = 0.5 per_day", "k = 0.5 second")
     write(tmp_path, "badunits", text)
-    with pytest.raises(ModelBuildError, match="SBML validation failed.*unit"):
+    with pytest.raises(ModelBuildError, match=r"SBML validation failed.*unit"):
         compile_model("badunits", directory=tmp_path, use_cache=False)
 
 
@@ -86,7 +90,9 @@ def test_load_sbml_rejects_malformed_files(tmp_path: Path) -> None:
 def test_composition_keeps_port_links_and_units(tmp_path: Path) -> None:
     # Antimony flattening loses submodule units; the build step must restore them and keep the
     # parent's rule on the core port (the link that libantimony's comp output silently drops).
-    core = (Path(__file__).resolve().parents[1] / "models" / "bone_remodeling.ant").read_text(encoding="utf-8")
+    core = (Path(__file__).resolve().parents[1] / "models" / "bone_remodeling.ant").read_text(
+        encoding="utf-8"
+    )
     (tmp_path / "bone_remodeling.ant").write_text(core, encoding="utf-8")
     write(
         tmp_path,

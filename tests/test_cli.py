@@ -42,8 +42,20 @@ def test_build_writes_valid_sbml(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_simulate_writes_csv_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     csv, png = tmp_path / "out.csv", tmp_path / "out.png"
     code, _, err = run(
-        ["simulate", "bone_remodeling", "--end", "365", "--points", "13", "--set", "P_PTH_ext=100",
-         "-o", str(csv), "--plot", str(png)],
+        [
+            "simulate",
+            "bone_remodeling",
+            "--end",
+            "365",
+            "--points",
+            "13",
+            "--set",
+            "P_PTH_ext=100",
+            "-o",
+            str(csv),
+            "--plot",
+            str(png),
+        ],
         capsys,
     )
     assert code == 0, err
@@ -72,7 +84,7 @@ def test_bad_input_is_one_line_nonzero_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
     csv = tmp_path / "out.csv"
-    code, out, err = run([*args, "-o", str(csv), "--plot", str(tmp_path / "p.png")], capsys)
+    code, _out, err = run([*args, "-o", str(csv), "--plot", str(tmp_path / "p.png")], capsys)
     assert code == 2
     assert message in err
     assert len(err.strip().splitlines()) == 1, f"expected one line, got: {err!r}"

@@ -18,8 +18,13 @@ def test_copasi_matches_roadrunner_time_course(core: Simulator, change: dict[str
         for name, value in change.items():
             basico.set_parameters(name, initial_value=value, model=dm)
         theirs = basico.run_time_course(
-            duration=365, intervals=73, model=dm, use_initial_values=True, use_sbml_id=True,
-            r_tol=1e-10, a_tol=1e-16,
+            duration=365,
+            intervals=73,
+            model=dm,
+            use_initial_values=True,
+            use_sbml_id=True,
+            r_tol=1e-10,
+            a_tol=1e-16,
         )
     finally:
         basico.remove_datamodel(dm)
