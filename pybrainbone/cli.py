@@ -92,6 +92,46 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _spec_paths(specs: Sequence[str]) -> list[Path]:
+    paths: list[Path] = []
+    for item in specs:
+        path = Path(item)
+        paths.extend(sorted(path.glob("*.yaml")) if path.is_dir() else [path])
+    return paths
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from pybrainbone.experiments.runner import run_all
+
+    results = run_all(_spec_paths(args.specs), out_dir=args.out, progress=not args.quiet)
+    for result in results:
+        passed = sum(t.passed for t in result.targets)
+        print(f"{result.experiment.id}: {passed}/{len(result.targets)} targets met; outputs in {args.out}/")
+    return 0
+
+
+def _cmd_scorecard(args: argparse.Namespace) -> int:
+    import json
+
+    from pybrainbone.experiments.scorecard import scorecard, scorecard_table
+
+    rows = scorecard(_spec_paths(args.specs) if args.specs else None, progress=not args.json)
+    if args.json:
+        print(json.dumps([r.as_dict() for r in rows], indent=2))
+    else:
+        print(scorecard_table(rows))
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from pybrainbone.experiments.spec import experiment_json_schema
+
+    print(json.dumps(experiment_json_schema(), indent=2))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pybrainbone",
@@ -127,6 +167,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="CSV file to write")
     p.add_argument("--plot", help="PNG/SVG/PDF figure to write")
     p.set_defaults(func=_cmd_simulate)
+
+    p = sub.add_parser(
+        "run",
+        help="run experiment specs (YAML): tidy CSV, summary JSON and figure per experiment",
+        description="Run experiment specs; a directory runs every *.yaml in it.",
+    )
+    p.add_argument("specs", nargs="+", metavar="SPEC", help="spec files or directories (e.g. experiments/)")
+    p.add_argument("-o", "--out", default="results", help="output directory (default: results)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser(
+        "scorecard",
+        help="check every literature target in the experiment library",
+        description="Run every experiment with targets and report each target (exit 0 even when some fail).",
+    )
+    p.add_argument(
+        "specs", nargs="*", metavar="SPEC", help="spec files or directories (default: the library)"
+    )
+    p.add_argument(
+        "--json", action="store_true", help="JSON list of {target, experiment, passed, value, expected}"
+    )
+    p.set_defaults(func=_cmd_scorecard)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of the experiment spec format")
+    p.set_defaults(func=_cmd_schema)
     return parser
 
 

@@ -1,0 +1,45 @@
+"""The literature scorecard: every target of every experiment, measured and judged."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from pybrainbone.experiments.runner import TargetResult, run_all
+from pybrainbone.experiments.spec import load_experiment
+from pybrainbone.paths import experiments_dir
+
+
+def library_specs() -> list[Path]:
+    """Every spec in the experiment library (``experiments/*.yaml``)."""
+    return sorted(experiments_dir().glob("*.yaml"))
+
+
+def scorecard(paths: Sequence[Path] | None = None, progress: bool = True) -> list[TargetResult]:
+    """Run the experiments that have targets and return one row per target."""
+    chosen = [p for p in (paths or library_specs()) if load_experiment(p).targets]
+    return [row for result in run_all(chosen, progress=progress) for row in result.targets]
+
+
+def scorecard_table(rows: Sequence[TargetResult]) -> str:
+    """Plain-text table: target, experiment, value, expected, verdict, source."""
+    header = ("target", "experiment", "value", "expected", "result", "source")
+    lines = [header]
+    for row in rows:
+        if row.passed:
+            verdict = "pass"
+        elif row.target.status == "known_failure":
+            verdict = "known failure"
+        else:
+            verdict = "FAIL"
+        lines.append(
+            (row.target.id, row.experiment, f"{row.value:.4g}", row.expected, verdict, row.target.source)
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(5)]
+    text = [
+        "  ".join(cell.ljust(w) for cell, w in zip(line[:5], widths, strict=False)) + "  " + line[5]
+        for line in lines
+    ]
+    met = sum(r.passed for r in rows)
+    text.append(f"\n{met}/{len(rows)} targets met")
+    return "\n".join(text)
