@@ -123,3 +123,10 @@ def test_markers_follow_cells(core: Simulator) -> None:
     base = core.baseline()
     assert after["CTX_rel"] == pytest.approx(after["OCa"] / base["OCa"], rel=1e-9)
     assert after["P1NP_rel"] == pytest.approx(after["OBa"] / base["OBa"], rel=1e-9)
+
+
+def test_core_is_annotated_with_identifiers_org_terms(core: Simulator) -> None:
+    sbml = core.model.sbml
+    for term in ("CL:0007010", "CL:0000062", "CL:0000092", "uniprot:O14788", "uniprot:O00300"):
+        assert f'rdf:resource="http://identifiers.org/{term}"' in sbml
+    assert 'sboTerm="SBO:0000290"' in sbml
