@@ -26,6 +26,7 @@ _MODEL_END = re.compile(r"^\s*end\b")
 _BLOCK_SOURCE = re.compile(r"^\s*//\s*@source\s+(.+?)\s*$")
 _ASSIGNMENT = re.compile(r"^\s*(?:const\s+|var\s+)?([A-Za-z_]\w*)\s*=(?!=)")
 _INLINE_SOURCE = re.compile(r"\b(Source|Assumed)\s*:\s*(.+)$", re.IGNORECASE)
+_INSTANCE = re.compile(r"^\s*(\w+)\s*:\s*(\w+)\s*\(\s*\)")
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,32 @@ def read_parameter_comments(path: Path, module: str) -> dict[str, ParameterRecor
     return records
 
 
+def submodel_instances(path: Path, module: str) -> dict[str, str]:
+    """Instance name → module name for ``X: module()`` lines inside ``model <module>``."""
+    instances: dict[str, str] = {}
+    inside = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        start = _MODEL_START.match(line)
+        if start:
+            inside = start.group(1) == module
+            continue
+        if inside and _MODEL_END.match(line):
+            inside = False
+        match = _INSTANCE.match(_split_comment(line)[0]) if inside else None
+        if match:
+            instances[match.group(1)] = match.group(2)
+    return instances
+
+
+def _records(name: str, path: Path) -> dict[str, ParameterRecord]:
+    """Records for ``name`` and, under their flattened ``<instance>_`` ids, for its submodels."""
+    records = read_parameter_comments(path, name)
+    for instance, module in submodel_instances(path, name).items():
+        sub = _records(module, model_path(module, path.parent))
+        records.update({f"{instance}_{pid}": record for pid, record in sub.items()})
+    return records
+
+
 def parameter_table(name: str) -> pd.DataFrame:
     """All constant parameters of module ``name`` with value, unit, description, source and file line.
 
@@ -86,7 +113,7 @@ def parameter_table(name: str) -> pd.DataFrame:
     document = libsbml.readSBMLFromString(compiled.sbml)
     model = document.getModel()
     assigned = {r.getVariable() for r in model.getListOfRules()}
-    comments = read_parameter_comments(model_path(name), name)
+    comments = _records(name, model_path(name))
     rows = []
     for parameter in model.getListOfParameters():
         pid = parameter.getId()

@@ -30,7 +30,11 @@ def _is_base_unit(unit_id: str) -> bool:
 def _math_nodes(model: libsbml.Model) -> Iterator[libsbml.ASTNode]:
     """Every MathML node of the model (rules, kinetic laws, assignments, events, functions)."""
     roots: list[libsbml.ASTNode] = []
-    for element in model.getListOfAllElements():
+    elements = model.getListOfAllElements()
+    # Index explicitly: once python-libsedml is imported, its SWIG SBaseList wrapper takes over
+    # iteration of libSBML's lists and never stops.
+    for i in range(elements.getSize()):
+        element = elements.get(i)
         if hasattr(element, "isSetMath") and element.isSetMath():
             roots.append(element.getMath())
     for root in roots:

@@ -109,3 +109,20 @@ def test_composition_keeps_port_links_and_units(tmp_path: Path) -> None:
     model = compile_model("composed", directory=tmp_path, use_cache=False)
     assert model.validation.ok
     assert '<assignmentRule variable="core_f_OC_apop">' in model.sbml
+
+
+def test_build_works_after_libsedml_is_imported(tmp_path: Path) -> None:
+    # python-libsedml's SWIG wrappers take over iteration of libSBML's generic lists; the unit repair
+    # once looped forever after an SED-ML export had imported it. Run in a fresh process, bounded in time.
+    import subprocess
+    import sys
+
+    code = (
+        "import libsedml\n"
+        "from pybrainbone.build import compile_model\n"
+        "assert compile_model('bone_remodeling', use_cache=False).validation.ok\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr

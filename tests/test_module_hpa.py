@@ -1,0 +1,107 @@
+"""HPA module (models/hpa.ant): reference steady state, ranges, prednisolone, chronic stress, bone factors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+
+from pybrainbone import Simulator
+from tests.conftest import load_data
+
+RANGES = load_data("hormone_reference_ranges.yaml")["ranges"]
+FIFTY_YEARS = 50 * 365.25
+FACTORS = ["F_OB_apop", "F_OB_diff", "F_formation", "F_RANKL", "F_OPG"]
+OUT = ["ACTH", "cortisol", "cortisol_rel", "cortisol_endo_rel", "A_adr", "P_cort", "CRH", *FACTORS]
+
+
+@pytest.fixture(scope="module")
+def sim() -> Simulator:
+    return Simulator("hpa")
+
+
+def at(sim: Simulator, changes: dict, times: list[float]) -> dict[float, dict]:
+    end = max(times)
+    course = sim.simulate(end=end, points=int(end * 4) + 1, changes=changes, selections=OUT)
+    return {t: course.iloc[int(np.argmin(np.abs(course.index - t)))].to_dict() for t in times}
+
+
+def test_reference_is_a_steady_state_for_50_years(sim: Simulator) -> None:
+    initial = sim.initial_values()[sim.state_ids].to_numpy()
+    course = sim.simulate(end=FIFTY_YEARS, points=51, selections=sim.state_ids).to_numpy()
+    drift = np.max(np.abs(course - initial) / np.maximum(np.abs(initial), 1e-30))
+    assert drift < 1e-4
+
+
+@pytest.mark.parametrize("hormone", ["cortisol", "ACTH"])
+def test_baseline_inside_reference_range(sim: Simulator, hormone: str) -> None:
+    spec = RANGES[hormone]
+    value = sim.initial_values()[spec["variable"]]
+    assert spec["low"] <= value <= spec["high"], f"{hormone} = {value} {spec['unit']}"
+
+
+def test_outputs_are_one_at_baseline(sim: Simulator) -> None:
+    initial = sim.initial_values()
+    for name in [*FACTORS, "cortisol_rel", "ACTH_rel", "GR_signal"]:
+        assert initial[name] == pytest.approx(1.0, abs=1e-12), name
+
+
+def test_prednisolone_suppresses_acth_and_endogenous_cortisol(sim: Simulator) -> None:
+    base = sim.initial_values()
+    rows = at(sim, {"pred_dose": 10}, [1.0, 7.0, 90.0])
+    for t in (1.0, 7.0):
+        assert rows[t]["ACTH"] < 0.5 * base["ACTH"]
+        assert rows[t]["cortisol"] < 0.5 * base["cortisol"], "endogenous cortisol suppressed"
+        assert rows[t]["cortisol_rel"] > 2.0, "total glucocorticoid activity (with prednisolone) raised"
+    assert rows[90.0]["A_adr"] < 0.5, "adrenal atrophy over weeks (Karin gland mass)"
+
+
+def test_prednisolone_moves_bone_factors_in_documented_directions(sim: Simulator) -> None:
+    row = at(sim, {"pred_dose": 10}, [30.0])[30.0]
+    assert row["F_OB_apop"] > 1.2
+    assert row["F_OB_diff"] < 0.8
+    assert row["F_formation"] < 0.9
+    assert row["F_RANKL"] > 1.2
+    assert row["F_OPG"] < 0.8
+
+
+def test_prednisolone_effects_are_dose_ordered(sim: Simulator) -> None:
+    low = at(sim, {"pred_dose": 5}, [30.0])[30.0]
+    high = at(sim, {"pred_dose": 30}, [30.0])[30.0]
+    assert high["cortisol_rel"] > low["cortisol_rel"]
+    assert high["F_OB_diff"] < low["F_OB_diff"]
+    assert high["F_OPG"] < low["F_OPG"]
+
+
+def test_withdrawal_gives_transient_adrenal_insufficiency(sim: Simulator) -> None:
+    rows = at(sim, {"pred_dose": 10, "t_pred_end": 120}, [125.0, 400.0])
+    assert rows[125.0]["cortisol_rel"] < 0.5, "atrophied adrenal cannot make cortisol right after withdrawal"
+    assert rows[400.0]["cortisol_rel"] == pytest.approx(1.0, abs=0.15), "recovery within months"
+
+
+def test_chronic_stress_raises_cortisol_with_exact_acth_adaptation(sim: Simulator) -> None:
+    base = sim.initial_values()
+    state = sim.steady_state({"stress": 2})
+    assert state["ACTH"] == pytest.approx(base["ACTH"], rel=1e-6), "Karin 2020: ACTH adapts back exactly"
+    assert state["CRH"] == pytest.approx(1.0, rel=1e-6)
+    # cortisol solves u * (1 + K^-3) = C (1 + (C/K)^3) with K = K_GR = 4 (normalised Karin steady state)
+    expected = brentq(lambda c: c * (1 + (c / 4) ** 3) - 2 * (1 + 4.0**-3), 0.1, 10)
+    assert state["cortisol_rel"] == pytest.approx(expected, rel=1e-6)
+    assert 1.5 < expected < 2.0, "sub-linear rise of cortisol with stress"
+    assert state["A_adr"] > 1.5, "adrenal hypertrophy"
+    for name, sign in [
+        ("F_OB_apop", 1),
+        ("F_OB_diff", -1),
+        ("F_formation", -1),
+        ("F_RANKL", 1),
+        ("F_OPG", -1),
+    ]:
+        assert sign * (state[name] - 1) > 0, name
+
+
+def test_stress_start_time_and_recovery(sim: Simulator) -> None:
+    base = sim.initial_values()
+    rows = at(sim, {"stress": 2, "t_stress": 10, "t_stress_end": 130}, [9.0, 40.0, 135.0])
+    assert rows[9.0]["cortisol"] == pytest.approx(base["cortisol"], rel=1e-9)
+    assert rows[40.0]["cortisol"] > 1.3 * base["cortisol"]
+    assert rows[135.0]["ACTH"] < 0.9 * base["ACTH"], "ACTH suppressed after stress ends (enlarged adrenal)"
