@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pybrainbone import Simulator
+from pybrainbone import Simulator, SolverOptions
 from tests.conftest import load_data
 
 REF = load_data("pivonka2008_reference.yaml")
@@ -107,14 +107,20 @@ def test_each_port_moves_bone_in_its_direction(core: Simulator, port: str, bone_
 
 
 def test_formation_port_has_closed_form_bmd_response(core: Simulator) -> None:
-    # f_formation acts only on matrix formation, so cells stay at rest and
-    # BMD(t) = 100*f - (100*f - 100)*exp(-kout*t) exactly (analytic tier, tight tolerance).
+    # f_formation acts only on matrix formation, so cells stay at rest and, with a = f^gamma_OB,
+    # BMD(t) = 100*a - (100*a - 100)*exp(-kout*t) exactly (analytic tier, tight tolerance).
     f = 1.1
-    kout = core.parameters().loc["kout_BMD", "value"]
-    course = core.simulate(end=400.0, points=9, changes={"f_formation": f}, selections=["BMD", "OBa"])
+    params = core.parameters()["value"]
+    kout, gamma = params["kout_BMD"], params["g_OB_BMD"]
+    tight = SolverOptions(relative_tolerance=1e-12, absolute_tolerance=1e-18)
+    course = core.simulate(
+        end=400.0, points=9, changes={"f_formation": f}, selections=["BMD", "BV", "OBa"], options=tight
+    )
     t = course.index.to_numpy()
-    expected = 100 * f - (100 * f - 100) * np.exp(-kout * t)
-    np.testing.assert_allclose(course["BMD"].to_numpy(), expected, rtol=1e-8)
+    a = f**gamma
+    np.testing.assert_allclose(course["BMD"].to_numpy(), 100 * a - (100 * a - 100) * np.exp(-kout * t), rtol=1e-8)
+    kout_bv = params["kout_BV"]
+    np.testing.assert_allclose(course["BV"].to_numpy(), 100 * f - (100 * f - 100) * np.exp(-kout_bv * t), rtol=1e-8)
     np.testing.assert_allclose(course["OBa"].to_numpy(), core.baseline()["OBa"], rtol=1e-9)
 
 
