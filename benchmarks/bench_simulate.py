@@ -44,8 +44,10 @@ def main() -> None:
     args = parser.parse_args()
     names = args.models or available_models()
     print(f"libroadrunner {roadrunner.__version__}; median of {args.repeats} repeats\n")
-    print(f"{'model':<22}{'MCJIT load s':>14}{'LLJIT load s':>14}{'MCJIT/LLJIT':>13}"
-          f"{'bare run ms':>13}{'ours run ms':>13}{'ours/bare':>11}")
+    print(
+        f"{'model':<22}{'MCJIT load s':>14}{'LLJIT load s':>14}{'MCJIT/LLJIT':>13}"
+        f"{'bare run ms':>13}{'ours run ms':>13}{'ours/bare':>11}"
+    )
     for name in names:
         sbml = compile_model(name).sbml
         mc = load_time(sbml, roadrunner.Config.MCJIT, max(3, args.repeats // 5))
@@ -56,16 +58,18 @@ def main() -> None:
         bare.integrator.relative_tolerance = sim.options.relative_tolerance
         bare.integrator.absolute_tolerance = sim.options.absolute_tolerance
 
-        def bare_run() -> None:
+        def bare_run(bare: roadrunner.RoadRunner = bare, selections: list[str] = selections) -> None:
             bare.resetToOrigin()
             bare.simulate(0, 3650, 366, selections=["time", *selections])
 
-        def our_run() -> None:
+        def our_run(sim: Simulator = sim, selections: list[str] = selections) -> None:
             sim.simulate(end=3650, points=366, selections=selections)
 
         b = per_run(bare_run, args.repeats)
         o = per_run(our_run, args.repeats)
-        print(f"{name:<22}{mc:>14.3f}{ll:>14.3f}{mc / ll:>13.2f}{b * 1e3:>13.2f}{o * 1e3:>13.2f}{o / b:>11.2f}")
+        print(
+            f"{name:<22}{mc:>14.3f}{ll:>14.3f}{mc / ll:>13.2f}{b * 1e3:>13.2f}{o * 1e3:>13.2f}{o / b:>11.2f}"
+        )
 
 
 if __name__ == "__main__":

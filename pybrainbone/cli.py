@@ -123,12 +123,58 @@ def _cmd_scorecard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_network(args: argparse.Namespace) -> int:
+    from pybrainbone.network import network_edges, plot_network
+
+    edges = network_edges(args.model)
+    if args.json:
+        print(edges.to_json(orient="records", indent=2))
+    else:
+        print(edges.to_string(index=False))
+    if args.plot:
+        plot_network(edges, args.plot)
+        print(f"wrote {args.plot}", file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     import json
 
     from pybrainbone.experiments.spec import experiment_json_schema
 
     print(json.dumps(experiment_json_schema(), indent=2))
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from pybrainbone.experiments.sedml import export_omex, export_sedml
+    from pybrainbone.experiments.spec import load_experiment
+
+    experiment = load_experiment(args.spec)
+    try:
+        if args.format == "omex":
+            export_omex(experiment, args.output)
+            print(f"wrote {args.output} (COMBINE archive: model.xml, {experiment.id}.sedml, metadata)")
+            return 0
+        text = export_sedml(experiment, model_source=args.model_source)
+    except PyBrainBoneError as exc:
+        raise PyBrainBoneError(f"{args.spec}: {exc}") from None
+    with atomic_open(args.output) as handle:
+        handle.write(text)
+    print(f"wrote {args.output} (SED-ML L1V4; its models read {args.model_source})")
+    return 0
+
+
+def _cmd_import_sedml(args: argparse.Namespace) -> int:
+    from pybrainbone.experiments.sedml import import_sedml
+
+    text = import_sedml(args.file, model=args.model).to_yaml()
+    if args.output is None:
+        print(text, end="")
+        return 0
+    with atomic_open(args.output) as handle:
+        handle.write(text)
+    print(f"wrote {args.output}")
     return 0
 
 
@@ -191,8 +237,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_scorecard)
 
+    p = sub.add_parser("network", help="print (and draw) the map of the network: who acts on what, with sign")
+    p.add_argument(
+        "model", nargs="?", default="brain_bone_axis", help="composed model (default brain_bone_axis)"
+    )
+    p.add_argument("--json", action="store_true", help="edges as JSON records")
+    p.add_argument("--plot", help="figure file to write (PNG/SVG/PDF)")
+    p.set_defaults(func=_cmd_network)
+
     p = sub.add_parser("schema", help="print the JSON Schema of the experiment spec format")
     p.set_defaults(func=_cmd_schema)
+
+    p = sub.add_parser(
+        "export",
+        help="export an experiment spec as SED-ML L1V4 or a COMBINE/OMEX archive",
+        description="Write SPEC as SED-ML (models read --model-source) or as an OMEX archive with the SBML.",
+    )
+    p.add_argument("format", choices=["sedml", "omex"], help="sedml: SED-ML file; omex: COMBINE archive")
+    p.add_argument("spec", metavar="SPEC", help="experiment spec (YAML)")
+    p.add_argument("-o", "--output", required=True, help="file to write")
+    p.add_argument(
+        "--model-source", default="model.xml", help="SBML file the SED-ML models read (default: model.xml)"
+    )
+    p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser(
+        "import-sedml",
+        help="read SED-ML (or an OMEX archive) back into an experiment spec (YAML)",
+        description="Convert FILE (SED-ML or OMEX) to an experiment spec; prints YAML unless -o is given.",
+    )
+    p.add_argument("file", metavar="FILE", help="SED-ML file or OMEX archive")
+    p.add_argument("-o", "--output", metavar="SPEC.yaml", help="spec file to write (default: stdout)")
+    p.add_argument(
+        "--model", help="model name to use (default: from the file's annotation or SBML file name)"
+    )
+    p.set_defaults(func=_cmd_import_sedml)
     return parser
 
 

@@ -149,9 +149,15 @@ class Simulator:
             labels[sid] = _unit_label(model.getElementBySId(sid), model)
         return labels
 
+    @cached_property
+    def _reference_values(self) -> dict[str, float]:
+        # Read once, before any call has changed anything: the model's own reference values.
+        self._rr.resetToOrigin()
+        return {p: float(self._rr[p]) for p in self.parameter_ids}
+
     def parameters(self) -> pd.DataFrame:
-        """Table of changeable parameters: value at the reference state and unit."""
-        values = [self._rr.model[p] for p in self.parameter_ids]
+        """Table of changeable parameters: value at the reference state (never a run's changes) and unit."""
+        values = [self._reference_values[p] for p in self.parameter_ids]
         frame = pd.DataFrame(
             {"value": values, "unit": [self.units[p] for p in self.parameter_ids]},
             index=pd.Index(self.parameter_ids, name="parameter"),

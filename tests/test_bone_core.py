@@ -118,9 +118,13 @@ def test_formation_port_has_closed_form_bmd_response(core: Simulator) -> None:
     )
     t = course.index.to_numpy()
     a = f**gamma
-    np.testing.assert_allclose(course["BMD"].to_numpy(), 100 * a - (100 * a - 100) * np.exp(-kout * t), rtol=1e-8)
+    np.testing.assert_allclose(
+        course["BMD"].to_numpy(), 100 * a - (100 * a - 100) * np.exp(-kout * t), rtol=1e-8
+    )
     kout_bv = params["kout_BV"]
-    np.testing.assert_allclose(course["BV"].to_numpy(), 100 * f - (100 * f - 100) * np.exp(-kout_bv * t), rtol=1e-8)
+    np.testing.assert_allclose(
+        course["BV"].to_numpy(), 100 * f - (100 * f - 100) * np.exp(-kout_bv * t), rtol=1e-8
+    )
     np.testing.assert_allclose(course["OBa"].to_numpy(), core.baseline()["OBa"], rtol=1e-9)
 
 

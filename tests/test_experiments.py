@@ -223,3 +223,12 @@ def test_cli_run_and_scorecard(tmp_path: Path, capsys: pytest.CaptureFixture[str
     rows = json.loads(capsys.readouterr().out)
     assert rows and set(rows[0]) >= {"target", "experiment", "passed", "value", "expected"}
     assert main(["run", str(tmp_path / "missing.yaml")]) == 2
+
+
+def test_organism_preset_does_not_compound_across_runs() -> None:
+    spec = Experiment.model_validate(minimal(organism="rat", targets=[]))
+    runner = Runner()
+    first = runner.run(spec).series("dBMD").to_numpy()
+    second = runner.run(spec).series("dBMD").to_numpy()
+    assert runner.arm_changes(spec, "control")["D_OBu"] == pytest.approx(4 * 7.0e-4)
+    assert (first == second).all()

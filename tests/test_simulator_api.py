@@ -96,3 +96,11 @@ def test_parameter_table_has_values_and_units(core: Simulator) -> None:
     assert table.loc["A_OBa", "unit"] == "per_day"
     assert "OBp" not in table.index  # states are not parameters
     assert "RANKL" not in table.index  # nor are rule outputs
+
+
+def test_parameter_table_reports_reference_values_after_a_changed_run(core: Simulator) -> None:
+    # A run's changes stay in the RoadRunner instance until the next reset; the table must not show them.
+    core.simulate(end=10, points=2, changes={"P_PTH_ext": 55.0, "A_OBa": 0.3})
+    table = core.parameters()
+    assert table.loc["P_PTH_ext", "value"] == 0.0
+    assert table.loc["A_OBa", "value"] == pytest.approx(0.189)

@@ -1,0 +1,171 @@
+"""The map of the brain-bone network: which module acts on which core port or module, with sign.
+
+Edges come from the composed model itself, so the map cannot drift from the wiring:
+
+* cross-links are the lines of ``models/brain_bone_axis.ant`` carrying a ``// network: SOURCE -> TARGET,
+  SIGN, mechanism`` comment;
+* port edges are read from the port rules (``core.f_X := A.F_X^on_a * ...``); their sign is measured:
+  the factor's response to its module's main signal rising by 10 % in the standalone module.
+
+>>> from pybrainbone.network import network_edges
+>>> edges = network_edges()
+>>> bool(((edges.source == "HPG") & (edges.target == "core.f_RANKL") & (edges.sign == "-")).any())
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from pybrainbone.build import model_path
+from pybrainbone.provenance import submodel_instances
+from pybrainbone.simulator import Simulator
+
+_LINK = re.compile(r"^\s*(\w+)\.(\w+)\s*:=.*//\s*network:\s*(\S+)\s*->\s*(\w+)\s*,\s*([+-])\s*,\s*(.+?)\s*$")
+_PORT = re.compile(r"^\s*core\.(f_\w+)\s*:=\s*(.+?)\s*(//.*)?$")
+_FACTOR = re.compile(r"(\w+)\.(F_\w+)\^(on_\w+)")
+
+#: The signal whose rise defines the sign of a module's effect on bone, and how to raise it standalone.
+MAIN_SIGNAL: dict[str, tuple[str, str, float]] = {
+    # module: (signal, parameter raised to move it, value)
+    "hpa": ("cortisol_rel", "pred_dose", 5.0),
+    "hpg": ("E2_rel", "E2_dose", 1.0),
+    "hpt": ("T3_rel", "T4_dose", 50.0),
+    "gh_igf1": ("IGF1_rel", "GH_dose", 100.0),
+    "oxytocin": ("OXT_rel", "OXT_exo", 1.0),
+    "sns": ("SNS_rel", "stress_in", 1.5),
+    "npy": ("NPY_hyp_rel", "leptin_in", 0.5),
+    "cart": ("CART_rel", "leptin_in", 1.5),
+    "vagal": ("vagal_rel", "VNS", 0.5),
+    "immune": ("TNF_rel", "inflammation", 1.5),
+}
+
+
+def network_edges(composed: str = "brain_bone_axis") -> pd.DataFrame:
+    """All edges: ``source``, ``target``, ``sign`` (+/-), ``kind`` (link/port), ``via`` and ``mechanism``."""
+    path = model_path(composed)
+    instances = submodel_instances(path, composed)
+    rows: list[dict[str, str]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        link = _LINK.match(line)
+        if link:
+            target_instance, target_input, source, _, sign, mechanism = link.groups()
+            rows.append(
+                {
+                    "source": source.split(".")[0],
+                    "target": target_instance,
+                    "sign": sign,
+                    "kind": "link",
+                    "via": f"{source} -> {target_instance}.{target_input}",
+                    "mechanism": mechanism,
+                }
+            )
+            continue
+        port = _PORT.match(line)
+        if port:
+            for instance, factor, _switch in _FACTOR.findall(port.group(2)):
+                module = instances[instance]
+                rows.append(
+                    {
+                        "source": instance,
+                        "target": f"core.{port.group(1)}",
+                        "sign": _port_sign(module, factor),
+                        "kind": "port",
+                        "via": f"{instance}.{factor}",
+                        "mechanism": _signal_text(module),
+                    }
+                )
+    return pd.DataFrame(rows, columns=["source", "target", "sign", "kind", "via", "mechanism"])
+
+
+def _signal_text(module: str) -> str:
+    signal = MAIN_SIGNAL.get(module)
+    return f"sign when {signal[0]} rises" if signal else ""
+
+
+def _port_sign(module: str, factor: str) -> str:
+    """'+' if the factor rises with the module's main signal, '-' if it falls, '0' if neither."""
+    if module not in MAIN_SIGNAL:
+        return "?"
+    signal, parameter, value = MAIN_SIGNAL[module]
+    sim = _standalone(module)
+    course = sim.simulate(end=60.0, points=2, changes={parameter: value}, selections=[signal, factor])
+    d_signal = course[signal].iloc[-1] - 1.0
+    d_factor = course[factor].iloc[-1] - 1.0
+    if abs(d_factor) < 1e-9 or abs(d_signal) < 1e-9:
+        return "0"
+    return "+" if d_factor * d_signal > 0 else "-"
+
+
+@functools.lru_cache(maxsize=32)
+def _standalone(module: str) -> Simulator:
+    # One compiled simulator per module and process, however many edges ask.
+    return Simulator(module)
+
+
+def plot_network(edges: pd.DataFrame, target: str | os.PathLike[str]) -> None:
+    """Draw modules (left), core ports (right) and cross-links (arcs between modules); save atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from pybrainbone.atomic import atomic_path
+
+    modules = sorted(set(edges.source) | set(edges[edges.kind == "link"].target), key=str.lower)
+    ports = sorted(set(edges[edges.kind == "port"].target))
+    ym = {m: 1 - i / max(len(modules) - 1, 1) for i, m in enumerate(modules)}
+    yp = {p: 1 - i / max(len(ports) - 1, 1) for i, p in enumerate(ports)}
+    fig, ax = plt.subplots(figsize=(10, 7))
+    colour = {"+": "tab:green", "-": "tab:red", "0": "0.7", "?": "0.5"}
+    for edge in edges.itertuples():
+        if edge.kind == "port":
+            ax.annotate(
+                "",
+                xy=(0.78, yp[edge.target]),
+                xytext=(0.22, ym[edge.source]),
+                arrowprops={
+                    "arrowstyle": "-|>" if edge.sign != "-" else "-[",
+                    "color": colour[edge.sign],
+                    "lw": 1.0,
+                    "alpha": 0.7,
+                },
+            )
+        else:
+            ax.annotate(
+                "",
+                xy=(0.04, ym[edge.target]),
+                xytext=(0.04, ym[edge.source]),
+                arrowprops={
+                    "arrowstyle": "-|>" if edge.sign == "+" else "-[",
+                    "color": colour[edge.sign],
+                    "lw": 1.2,
+                    "connectionstyle": "arc3,rad=0.5",
+                },
+            )
+    for m, y in ym.items():
+        ax.text(0.2, y, m, ha="right", va="center", fontsize=11, bbox={"fc": "lightyellow", "ec": "0.5"})
+    for p, y in yp.items():
+        ax.text(
+            0.8,
+            y,
+            p.removeprefix("core."),
+            ha="left",
+            va="center",
+            fontsize=11,
+            bbox={"fc": "lavender", "ec": "0.5"},
+        )
+    ax.set_xlim(-0.1, 1.05)
+    ax.set_ylim(-0.08, 1.08)
+    ax.axis("off")
+    ax.set_title("brain-bone axis: modules -> bone-core ports (green +, red -), cross-links on the left")
+    fig.tight_layout()
+    suffix = Path(str(target)).suffix or ".png"
+    with atomic_path(target, suffix=suffix) as tmp:
+        fig.savefig(tmp, dpi=110, format=suffix.lstrip("."))
+    plt.close(fig)
