@@ -69,6 +69,29 @@ def _copy_unit_definition(source: libsbml.UnitDefinition, model: libsbml.Model) 
         new.setMultiplier(unit.getMultiplier())
 
 
+def signature(definition: libsbml.UnitDefinition) -> tuple[tuple[tuple[str, float], ...], float]:
+    """(base-unit exponents, overall SI factor) of a unit definition: equal signatures = same unit.
+
+    libSBML's ``UnitDefinition.areIdentical`` and ``areEquivalent`` ignore the scale (they call nM and
+    pM identical), so units are compared by their SI form computed here.
+    """
+    si = libsbml.UnitDefinition.convertToSI(definition)
+    exponents: dict[str, float] = {}
+    factor = 1.0
+    for unit in si.getListOfUnits():
+        kind = libsbml.UnitKind_toString(unit.getKind())
+        exponent = unit.getExponentAsDouble()
+        factor *= (unit.getMultiplier() * 10.0 ** unit.getScale()) ** exponent
+        if kind != "dimensionless":
+            exponents[kind] = exponents.get(kind, 0.0) + exponent
+    return tuple(sorted((k, e) for k, e in exponents.items() if e != 0)), factor
+
+
+def _same_unit(a: libsbml.UnitDefinition, b: libsbml.UnitDefinition) -> bool:
+    (dims_a, factor_a), (dims_b, factor_b) = signature(a), signature(b)
+    return dims_a == dims_b and abs(factor_a - factor_b) <= 1e-12 * max(abs(factor_a), abs(factor_b))
+
+
 def _canonical_map(model: libsbml.Model, preferred: frozenset[str]) -> dict[str, str]:
     """Map every unit-definition id to the id of the identical definition that should survive."""
     definitions = list(model.getListOfUnitDefinitions())
@@ -76,7 +99,7 @@ def _canonical_map(model: libsbml.Model, preferred: frozenset[str]) -> dict[str,
     groups: list[list[libsbml.UnitDefinition]] = []
     for ud in definitions:
         for group in groups:
-            if libsbml.UnitDefinition.areIdentical(group[0], ud):
+            if _same_unit(group[0], ud):
                 group.append(ud)
                 break
         else:

@@ -35,8 +35,47 @@ class ValidationReport:
         return not self.errors and not self.unit_warnings
 
 
+def scale_mismatches(document: libsbml.SBMLDocument) -> list[ValidationMessage]:
+    """Rules whose mathematics has the right dimensions but the wrong scale (mg/L written as ug/L).
+
+    libSBML's unit checks compare units without their scale, so a factor-of-1000 slip passes them; this
+    compares each rule's derived units with its variable's declared units including the SI factor.
+    """
+    from pybrainbone.units import signature  # local: units imports nothing from here, keep it that way
+
+    model = document.getModel()
+    found: list[ValidationMessage] = []
+    if model is None:
+        return found
+    time_unit = model.getUnitDefinition(model.getTimeUnits()) if model.isSetTimeUnits() else None
+    for rule in model.getListOfRules():
+        target = model.getElementBySId(rule.getVariable())
+        if target is None or rule.containsUndeclaredUnits():
+            continue
+        declared = target.getDerivedUnitDefinition()
+        derived = rule.getDerivedUnitDefinition()
+        if declared is None or derived is None:
+            continue
+        if rule.isRate() and time_unit is not None:
+            declared = libsbml.UnitDefinition.divide(declared, time_unit)
+        (dims_a, factor_a), (dims_b, factor_b) = signature(derived), signature(declared)
+        if dims_a != dims_b or abs(factor_a - factor_b) > 1e-9 * max(abs(factor_a), abs(factor_b)):
+            found.append(
+                ValidationMessage(
+                    severity="Warning",
+                    category="unit scale",
+                    line=rule.getLine(),
+                    message=(
+                        f"the rule for {rule.getVariable()!r} computes {factor_a:.6g} x SI {dict(dims_a)} "
+                        f"but {rule.getVariable()!r} is declared as {factor_b:.6g} x SI {dict(dims_b)}"
+                    ),
+                )
+            )
+    return found
+
+
 def validate_document(document: libsbml.SBMLDocument) -> ValidationReport:
-    """Run libSBML's full consistency checks, units included, on ``document``."""
+    """Run libSBML's full consistency checks, units included, plus our unit-scale check on ``document``."""
     document.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, True)
     document.checkConsistency()
     errors, unit_warnings, other = [], [], []
@@ -54,6 +93,7 @@ def validate_document(document: libsbml.SBMLDocument) -> ValidationReport:
             unit_warnings.append(msg)
         else:
             other.append(msg)
+    unit_warnings.extend(scale_mismatches(document))
     return ValidationReport(tuple(errors), tuple(unit_warnings), tuple(other))
 
 

@@ -140,3 +140,17 @@ def test_core_is_annotated_with_identifiers_org_terms(core: Simulator) -> None:
     for term in ("CL:0007010", "CL:0000062", "CL:0000092", "uniprot:O14788", "uniprot:O00300"):
         assert f'rdf:resource="http://identifiers.org/{term}"' in sbml
     assert 'sboTerm="SBO:0000290"' in sbml
+
+
+def test_initial_values_are_numbers_equal_to_the_references(core: Simulator) -> None:
+    # No initial assignments on states: SED-ML initial-value changes must win in every tool.
+    import libsbml
+
+    model = libsbml.readSBMLFromString(core.model.sbml).getModel()
+    assigned = {a.getSymbol() for a in model.getListOfInitialAssignments()}
+    assert not assigned & set(core.state_ids)
+    params = core.parameters()["value"]
+    initial = core.initial_values()
+    for state in ("OBp", "OBa", "OCa"):
+        assert initial[state] == params[f"{state}_ref"]
+    assert initial["BMD"] == params["BMD_ref"] and initial["BV"] == params["BV_ref"]

@@ -126,3 +126,20 @@ def test_build_works_after_libsedml_is_imported(tmp_path: Path) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_unit_scale_errors_are_caught(tmp_path: Path) -> None:
+    # libSBML's own unit check ignores scale: mg/L assigned to a ug/L variable passes it. Ours does not.
+    text = (
+        "model scaled()\n"
+        "  unit time_unit = 86400 second\n"
+        "  unit mg_per_L = 1e-3 gram / litre\n"
+        "  unit ug_per_L = 1e-6 gram / litre\n"
+        "  dose = 2 mg_per_L  // Assumed: test\n"
+        "  level := dose\n"
+        "  level has ug_per_L\n"
+        "end\n"
+    )
+    write(tmp_path, "scaled", text)
+    with pytest.raises(ModelBuildError, match=r"unit scale.*'level'"):
+        compile_model("scaled", directory=tmp_path, use_cache=False)

@@ -248,3 +248,27 @@ def test_every_literature_target_is_covered_by_an_experiment() -> None:
     wanted = {t["id"] for t in yaml.safe_load(path.read_text(encoding="utf-8"))["targets"]}
     covered = {t.id for p in LIBRARY for t in load_experiment(p).targets}
     assert wanted - covered == set(NOT_YET_COVERED), f"uncovered: {sorted(wanted - covered)}"
+
+
+def test_pre_equilibration_starts_every_arm_from_the_prior_steady_state() -> None:
+    spec = Experiment.model_validate(
+        minimal(
+            changes={"P_RANKL_ext": 1e4},  # the prior condition, kept after t = 0
+            pre_equilibration={"changes": {}},
+            targets=[],
+        )
+    )
+    runner = Runner()
+    result = runner.run(spec)
+    prior = runner.simulator("bone_remodeling").steady_state({"P_RANKL_ext": 1e4})
+    control = result.arms["control"]
+    assert control["BMD"].iloc[0] == pytest.approx(prior["BMD"], rel=1e-9)
+    assert control["BMD"].iloc[0] < 95  # not the healthy 100 %
+    # Already at its steady state, the control arm stays there.
+    assert control["BMD"].iloc[-1] == pytest.approx(control["BMD"].iloc[0], rel=1e-8)
+
+
+def test_pre_equilibration_names_are_checked() -> None:
+    spec = Experiment.model_validate(minimal(pre_equilibration={"changes": {"P_RANKL": 1}}, targets=[]))
+    with pytest.raises(PyBrainBoneError, match=r"pre_equilibration.changes: unknown parameter 'P_RANKL'"):
+        Runner().run(spec)

@@ -110,6 +110,7 @@ class Runner:
 
     def __init__(self) -> None:
         self._simulators: dict[str, Simulator] = {}
+        self._steady_states: dict[tuple[str, tuple[tuple[str, float], ...]], dict[str, float]] = {}
 
     def simulator(self, model: str) -> Simulator:
         if model not in self._simulators:
@@ -117,13 +118,28 @@ class Runner:
         return self._simulators[model]
 
     def arm_changes(self, experiment: Experiment, arm_id: str) -> dict[str, float]:
-        """Organism preset, then the experiment's shared changes, then the arm's own (later wins)."""
+        """Everything an arm sets at its start: organism preset, the experiment's shared changes, the arm's
+        own (later wins), and with ``pre_equilibration`` the pre-equilibrated value of every other state.
+        """
         sim = self.simulator(experiment.model)
         reference = sim.parameters()["value"].to_dict()
         changes = organism(experiment.organism).changes(reference)
         changes.update(experiment.changes)
+        shared = dict(changes)
         changes.update(experiment.arm(arm_id).changes)
+        if experiment.pre_equilibration is not None:
+            condition = {**shared, **experiment.pre_equilibration.changes}
+            for sid, value in self._pre_equilibrated(experiment.model, condition).items():
+                changes.setdefault(sid, value)  # a state the arm sets itself keeps the arm's value
         return changes
+
+    def _pre_equilibrated(self, model: str, condition: dict[str, float]) -> dict[str, float]:
+        key = (model, tuple(sorted(condition.items())))
+        if key not in self._steady_states:
+            sim = self.simulator(model)
+            state = sim.steady_state(condition)
+            self._steady_states[key] = {sid: float(state[sid]) for sid in sim.state_ids}
+        return self._steady_states[key]
 
     def check_names(self, experiment: Experiment) -> None:
         """Every changed name and every referenced variable exists in the model (with near matches)."""
@@ -133,6 +149,8 @@ class Runner:
         changed: list[tuple[str, str]] = [("changes", n) for n in experiment.changes]
         changed += [(f"arms[{a.id}].changes", n) for a in experiment.arms for n in a.changes]
         changed += [(f"scans[{s.id}].parameter", s.parameter) for s in experiment.scans]
+        if experiment.pre_equilibration is not None:
+            changed += [("pre_equilibration.changes", n) for n in experiment.pre_equilibration.changes]
         for where, name in changed:
             if name not in settable:
                 raise PyBrainBoneError(f"{where}: {unknown_name('parameter', name, settable, sim.name)}")

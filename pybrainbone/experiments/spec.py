@@ -6,6 +6,8 @@ SED-ML's vocabulary, and what each piece becomes on export:
 * ``arms``: one SED-ML model (the shared changes plus the arm's own) and one task each; ``control`` names
   the arm that treated arms are compared with;
 * ``simulation``: a ``uniformTimeCourse`` or ``steadyState``;
+* ``pre_equilibration``: arms start from a steady state under other conditions; exported as the
+  initial values of every state in each arm's model;
 * ``scans``: ``repeatedTask``s that set one parameter to each value in turn (dose-response);
 * ``data_generators``: expressions over ``arm.variable`` (e.g. ``100*(treated.BMD/control.BMD - 1)``);
 * ``outputs``: reports and plots;
@@ -71,6 +73,17 @@ class SteadyState(_Frozen):
 
 
 Simulation = Annotated[UniformTimeCourse | SteadyState, Field(discriminator="type")]
+
+
+class PreEquilibration(_Frozen):
+    """Start every arm from a steady state instead of the healthy reference (PEtab's pre-equilibration).
+
+    The steady state is that of the model under the organism preset, the experiment's shared ``changes`` and
+    these extra ``changes``; each arm then applies its own changes from the start time. Use it to begin in a
+    prior condition (years after menopause, on long-term therapy) rather than in the healthy adult.
+    """
+
+    changes: dict[str, FiniteFloat] = Field(default_factory=dict)
 
 
 class Arm(_Frozen):
@@ -168,6 +181,7 @@ class Experiment(_Frozen):
     model: str
     organism: str = "human"
     changes: dict[str, FiniteFloat] = Field(default_factory=dict)
+    pre_equilibration: PreEquilibration | None = None
     simulation: Simulation
     arms: Annotated[list[Arm], Field(min_length=1)]
     control: Identifier | None = None
