@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import libsbml
 import numpy as np
 import pytest
 
 from pybrainbone import Simulator, available_models, compile_model
 from pybrainbone.provenance import parameter_table
+from tests.conftest import load_data
 
 MODELS = available_models()
+#: Reference ranges of the healthy (premenopausal) state; *_postmenopausal entries are checked where
+#: the intervention is (tests/test_module_hpg.py).
+RANGES = {
+    k: v for k, v in load_data("hormone_reference_ranges.yaml")["ranges"].items() if "postmenopausal" not in k
+}
 FIFTY_YEARS = 50 * 365.25
 
 
@@ -52,3 +60,21 @@ def test_every_parameter_has_a_unit_and_a_source(name: str) -> None:
     no_source = table.index[table["source"].fillna("").str.strip() == ""].tolist()
     assert not no_unit, f"{name}: parameters without a unit: {no_unit}"
     assert not no_source, f"{name}: parameters without a source (add 'Source:' or 'Assumed:'): {no_source}"
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_factors_and_relative_signals_are_one_at_the_reference(name: str) -> None:
+    # Every effect port and factor (f_*, F_*) and every normalised signal (*_rel) is exactly 1 in the
+    # healthy reference state: what makes the composed model rest there by construction.
+    sim = Simulator(name)
+    initial = sim.initial_values()
+    names = [v for v in sim.output_ids if re.search(r"(^|_)[fF]_|_rel$", v)]
+    off = {v: float(initial[v]) for v in names if abs(initial[v] - 1.0) > 1e-9}
+    assert names and not off, f"{name}: not 1 at the reference: {off}"
+
+
+@pytest.mark.parametrize("hormone", sorted(RANGES))
+def test_hormone_baselines_are_inside_reference_ranges(hormone: str) -> None:
+    spec = RANGES[hormone]
+    value = Simulator(spec["module"]).initial_values()[spec["variable"]]
+    assert spec["low"] <= value <= spec["high"], f"{hormone} = {value} {spec['unit']} ({spec['source']})"
