@@ -9,18 +9,9 @@ import numpy as np
 import pytest
 
 from pybrainbone import Simulator
+from tests.test_bone_core import PORTS
 
 PATHWAYS = ["hpa", "hpg", "hpt", "gh", "oxt", "sns", "npy", "cart", "vagal", "immune"]
-PORTS = [
-    "f_OB_diff",
-    "f_OB_apop",
-    "f_OC_diff",
-    "f_OC_apop",
-    "f_RANKL",
-    "f_OPG",
-    "f_formation",
-    "f_resorption",
-]
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from pybrainbone import Simulator
@@ -17,19 +16,6 @@ def cart() -> Simulator:
 
 def ss(sim: Simulator, **changes: float):
     return sim.steady_state(changes=changes)
-
-
-def test_initial_values_are_a_steady_state(cart: Simulator) -> None:
-    initial = cart.initial_values()
-    course = cart.simulate(end=FIFTY_YEARS, points=51, selections=cart.state_ids)
-    x0 = initial[cart.state_ids].to_numpy()
-    assert np.max(np.abs(course.to_numpy() - x0) / np.abs(x0)) < 1e-4
-
-
-def test_reference_outputs_are_neutral(cart: Simulator) -> None:
-    initial = cart.initial_values()
-    assert initial["F_RANKL"] == pytest.approx(1.0, abs=1e-12)
-    assert initial["CART_rel"] == pytest.approx(1.0, abs=1e-12)
 
 
 def test_cart_loss_raises_rankl(cart: Simulator) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from pybrainbone import Simulator
@@ -18,19 +17,6 @@ def npy() -> Simulator:
 
 def ss(sim: Simulator, **changes: float):
     return sim.steady_state(changes=changes)
-
-
-def test_initial_values_are_a_steady_state(npy: Simulator) -> None:
-    initial = npy.initial_values()
-    course = npy.simulate(end=FIFTY_YEARS, points=51, selections=npy.state_ids)
-    x0 = initial[npy.state_ids].to_numpy()
-    assert np.max(np.abs(course.to_numpy() - x0) / np.abs(x0)) < 1e-4
-
-
-def test_reference_outputs_are_neutral(npy: Simulator) -> None:
-    initial = npy.initial_values()
-    for name in [*PORTS, "NPY_hyp_rel", "Y2_signal", "Y1_signal", "NPY_bone_rel"]:
-        assert initial[name] == pytest.approx(1.0, abs=1e-12), name
 
 
 def test_hypothalamic_y2_loss_raises_formation_not_cell_numbers(npy: Simulator) -> None:

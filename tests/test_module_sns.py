@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from pybrainbone import Simulator
@@ -18,32 +17,6 @@ def sns() -> Simulator:
 
 def ss(sim: Simulator, **changes: float):
     return sim.steady_state(changes=changes)
-
-
-def test_initial_values_are_a_steady_state(sns: Simulator) -> None:
-    initial = sns.initial_values()
-    course = sns.simulate(end=FIFTY_YEARS, points=51, selections=sns.state_ids)
-    x0 = initial[sns.state_ids].to_numpy()
-    drift = np.max(np.abs(course.to_numpy() - x0) / np.abs(x0))
-    assert drift < 1e-4
-    assert initial["Leptin"] == pytest.approx(sns.parameters().loc["Leptin_ref", "value"], rel=1e-12)
-
-
-def test_reference_outputs_are_neutral(sns: Simulator) -> None:
-    initial = sns.initial_values()
-    for name in [
-        *PORTS,
-        "SNS_rel",
-        "NE_rel",
-        "leptin_rel",
-        "BDS_rel",
-        "beta1_rel",
-        "beta2_rel",
-        "beta_signal_rel",
-    ]:
-        assert initial[name] == pytest.approx(1.0, abs=1e-12), name
-    assert 0.7 <= initial["NE"] <= 3.0  # plasma NE in nmol/L within the adult range (literature.md §4)
-    assert 5.0 <= initial["Leptin"] <= 15.0  # ng/mL
 
 
 def test_leptin_deficiency_lowers_sympathetic_tone(sns: Simulator) -> None:

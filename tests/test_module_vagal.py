@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from pybrainbone import Simulator
@@ -17,19 +16,6 @@ def vag() -> Simulator:
 
 def ss(sim: Simulator, **changes: float):
     return sim.steady_state(changes=changes)
-
-
-def test_initial_values_are_a_steady_state(vag: Simulator) -> None:
-    initial = vag.initial_values()
-    course = vag.simulate(end=FIFTY_YEARS, points=51, selections=vag.state_ids)
-    x0 = initial[vag.state_ids].to_numpy()
-    assert np.max(np.abs(course.to_numpy() - x0) / np.abs(x0)) < 1e-4
-
-
-def test_reference_outputs_are_neutral(vag: Simulator) -> None:
-    initial = vag.initial_values()
-    for name in ["F_OC_apop", "ACh_rel", "ach_central_rel", "vagal_rel"]:
-        assert initial[name] == pytest.approx(1.0, abs=1e-12), name
 
 
 def test_vagotomy_lowers_ach_and_osteoclast_apoptosis(vag: Simulator) -> None:
