@@ -178,6 +178,12 @@ def _cmd_import_sedml(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sensitivity(args: argparse.Namespace) -> int:
+    from pybrainbone.sensitivity.command import run_command
+
+    return run_command(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pybrainbone",
@@ -272,6 +278,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--model", help="model name to use (default: from the file's annotation or SBML file name)"
     )
     p.set_defaults(func=_cmd_import_sedml)
+
+    p = sub.add_parser(
+        "sensitivity",
+        help="local, Morris, Sobol or eFAST sensitivity of a spec's output (CSV of indices + figure)",
+        description="Sensitivity of one data generator of SPEC (at a time) to model parameters; serial, "
+        "local processes or a Dask cluster (--scheduler).",
+    )
+    from pybrainbone.sensitivity.command import add_arguments as _sensitivity_arguments
+
+    _sensitivity_arguments(p)
+    p.set_defaults(func=_cmd_sensitivity)
     return parser
 
 

@@ -1,0 +1,52 @@
+"""Sensitivity analysis: local (time-resolved, steady-state control coefficients) and global (SALib).
+
+Every method evaluates an output of an experiment spec (a data generator at a time) through one engine
+abstraction: serial, local processes (one compiled model per worker) or a Dask cluster.
+
+>>> from pybrainbone.sensitivity import parse_output
+>>> parse_output("BMD_change@1826.25").time
+1826.25
+"""
+
+from pybrainbone.sensitivity.executors import Evaluation, Failure, evaluate
+from pybrainbone.sensitivity.global_ import GlobalResult, efast, morris, run_global, sobol
+from pybrainbone.sensitivity.local import (
+    LocalSensitivities,
+    control_coefficients,
+    spec_time_sensitivities,
+    time_sensitivities,
+)
+from pybrainbone.sensitivity.objective import Objective, OutputSpec, make_objective, parse_output
+from pybrainbone.sensitivity.problem import (
+    ParameterRange,
+    Problem,
+    ProblemError,
+    derive_problem,
+    eligible_parameters,
+    load_problem,
+)
+
+__all__ = [
+    "Evaluation",
+    "Failure",
+    "GlobalResult",
+    "LocalSensitivities",
+    "Objective",
+    "OutputSpec",
+    "ParameterRange",
+    "Problem",
+    "ProblemError",
+    "control_coefficients",
+    "derive_problem",
+    "efast",
+    "eligible_parameters",
+    "evaluate",
+    "load_problem",
+    "make_objective",
+    "morris",
+    "parse_output",
+    "run_global",
+    "sobol",
+    "spec_time_sensitivities",
+    "time_sensitivities",
+]

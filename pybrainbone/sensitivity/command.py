@@ -1,0 +1,144 @@
+"""``pybrainbone sensitivity local|morris|sobol|efast SPEC ...``: arguments and the command itself.
+
+Kept here so that :mod:`pybrainbone.cli` only registers the sub-command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from pybrainbone.atomic import atomic_open
+from pybrainbone.errors import InvalidValueError
+from pybrainbone.experiments.runner import Runner
+from pybrainbone.experiments.spec import load_experiment
+from pybrainbone.sensitivity.global_ import DEFAULT_SEED, run_global
+from pybrainbone.sensitivity.local import DEFAULT_STEP, spec_time_sensitivities
+from pybrainbone.sensitivity.objective import (
+    arm_set_parameters,
+    experiment_nominal,
+    make_objective,
+    parse_output,
+)
+from pybrainbone.sensitivity.problem import Problem, derive_problem, eligible_parameters, load_problem
+
+METHODS = ("local", "morris", "sobol", "efast")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The sub-command's arguments."""
+    p.add_argument(
+        "method", choices=METHODS, help="local (time-resolved, central differences), morris, sobol, efast"
+    )
+    p.add_argument("spec", metavar="SPEC", help="experiment spec (YAML) whose output is analysed")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--params", metavar="FILE", help="problem file (YAML): parameters and ranges")
+    which.add_argument(
+        "--all",
+        action="store_true",
+        help="every non-zero, non-switch parameter the arms do not set, +-RELATIVE of nominal",
+    )
+    p.add_argument(
+        "--output",
+        required=True,
+        metavar="DG_ID[@TIME]",
+        help="data generator of the spec, read at TIME days (default: the end)",
+    )
+    p.add_argument(
+        "-n",
+        type=int,
+        default=None,
+        help="Morris trajectories (10), Sobol base samples, a power of 2 (256), eFAST runs per "
+        "parameter (256)",
+    )
+    p.add_argument("--relative", type=float, default=0.2, help="--all: range nominal*(1 -+ R) (default 0.2)")
+    p.add_argument("--log-uniform", action="store_true", help="--all: sample ln p uniformly")
+    p.add_argument("--second-order", action="store_true", help="Sobol: also second-order indices")
+    p.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"sampling/bootstrap seed (default {DEFAULT_SEED})"
+    )
+    p.add_argument(
+        "--workers", type=int, default=None, help="local processes (default: all cores; 1 = serial)"
+    )
+    p.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    p.add_argument(
+        "--chunk-size",
+        type=int,
+        default=None,
+        help="samples per task (default: ~10 tasks/worker, at most 100)",
+    )
+    p.add_argument("-o", "--out", default="results", help="output directory (default: results)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def _engine(args: argparse.Namespace) -> dict[str, object]:
+    if args.workers is not None and args.workers < 1:
+        raise InvalidValueError(f"--workers must be >= 1, got {args.workers}")
+    if args.scheduler:
+        return {"engine": "dask", "scheduler": args.scheduler, "chunk_size": args.chunk_size}
+    workers = args.workers or os.cpu_count() or 1
+    return {
+        "engine": "serial" if workers == 1 else "processes",
+        "workers": workers,
+        "chunk_size": args.chunk_size,
+    }
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run one analysis; writes ``<spec id>.<method>.csv/.json/.png`` into ``--out``."""
+    experiment = load_experiment(args.spec)
+    runner = Runner()
+    output = parse_output(args.output)
+    nominal = experiment_nominal(runner, experiment)
+    model = experiment.model
+    if args.params:
+        problem: Problem = load_problem(args.params, nominal, model)
+    else:
+        names = eligible_parameters(nominal, exclude=arm_set_parameters(experiment))
+        problem = derive_problem(
+            nominal,
+            names,
+            relative=args.relative,
+            distribution="log-uniform" if args.log_uniform else "uniform",
+        )
+    engine = {**_engine(args), "progress": not args.quiet}
+    stem = f"{experiment.id}.{args.method}"
+    out = Path(args.out)
+    if args.method == "local":
+        objective = make_objective(experiment, output, problem.names, runner=runner, series=True)
+        local = spec_time_sensitivities(objective, relative_step=DEFAULT_STEP, **engine)  # type: ignore[arg-type]
+        from pybrainbone.sensitivity.plots import plot_local
+
+        csv = out / f"{stem}.csv"
+        with atomic_open(csv) as handle:
+            local.to_frame().to_csv(handle, index=False, float_format="%.6g")
+        plot_local(local, out / f"{stem}.png")
+        final = local.at(float(local.times[-1]), "semi_scaled").iloc[:, 0]
+        top = final.abs().sort_values(ascending=False).head(5)
+        print(
+            f"{experiment.id}: local sensitivities of {output.data_generator} to {len(problem)} parameters "
+            f"({2 * len(problem) + 1} runs); wrote {csv} and {out / f'{stem}.png'}"
+        )
+        print("largest p*dy/dp at the end: " + ", ".join(f"{k} {final[k]:+.3g}" for k in top.index))
+        return 0
+    objective = make_objective(experiment, output, problem.names, runner=runner)
+    options: dict[str, object] = {"seed": args.seed, **engine}
+    if args.method == "sobol":
+        options["second_order"] = args.second_order
+    elif args.second_order:
+        raise InvalidValueError("--second-order applies to sobol only")
+    result = run_global(args.method, objective, problem, args.n, **options)
+    paths = result.write(out, stem)
+    summary = result.summary()
+    print(
+        f"{experiment.id}: {args.method} on {result.output}, {len(problem)} parameters, "
+        f"{summary['samples']} runs "
+        f"({summary['engine']}, {summary['workers']} worker(s), {summary['seconds']} s, seed {result.seed}); "
+        f"failed: {summary['failed']} ({result.handling})"
+    )
+    key = "mu_star" if args.method == "morris" else "ST"
+    head = result.indices.head(5)
+    print(f"top by {key}: " + ", ".join(f"{r['parameter']} {r[key]:.3g}" for _, r in head.iterrows()))
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0

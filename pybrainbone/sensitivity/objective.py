@@ -1,0 +1,254 @@
+"""Outputs of an experiment spec as functions of parameter vectors: what every sensitivity method evaluates.
+
+An output is a data generator of the spec, read at a time: ``DG_ID@TIME`` (days) or ``DG_ID`` (the end of
+the simulation). A parameter vector is applied to every arm: organism preset, then the experiment's shared
+changes, then the sampled values, then the arm's own changes (which a problem may therefore not vary).
+Each arm starts from the model's reference state, exactly as ``pybrainbone run`` does, so a sample at the
+nominal values reproduces the spec's own result. A sampled parameter can move the reference state off
+its steady state: every arm (control included) then drifts the same way, which comparisons with the
+control largely cancel. With ``pre_equilibration`` in the spec, the start state is recomputed for every
+sample under the sampled parameters.
+
+An :class:`Objective` holds only picklable data (the compiled SBML text, the spec, names), so it can be
+shipped once to each worker; the worker builds its own :class:`~pybrainbone.simulator.Simulator` from it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pybrainbone.build import CompiledModel
+from pybrainbone.errors import (
+    InvalidValueError,
+    PyBrainBoneError,
+    SimulationError,
+    near_matches,
+    unknown_name,
+)
+from pybrainbone.experiments.expressions import parse_expression
+from pybrainbone.experiments.runner import Runner
+from pybrainbone.experiments.spec import Experiment, SteadyState, UniformTimeCourse
+from pybrainbone.organisms import organism
+from pybrainbone.simulator import Simulator
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """A data generator and the time it is read at (``None``: the end of the simulation)."""
+
+    data_generator: str
+    time: float | None = None
+
+    @property
+    def label(self) -> str:
+        return self.data_generator if self.time is None else f"{self.data_generator}@{self.time:g}"
+
+
+def parse_output(text: str) -> OutputSpec:
+    """Parse ``DG_ID[@TIME]``.
+
+    >>> parse_output("BMD_change@1826.25")
+    OutputSpec(data_generator='BMD_change', time=1826.25)
+    """
+    name, sep, when = text.strip().partition("@")
+    if not name:
+        raise InvalidValueError(f"--output expects DG_ID[@TIME], got {text!r}")
+    if not sep:
+        return OutputSpec(name)
+    try:
+        time = float(when)
+    except ValueError:
+        raise InvalidValueError(f"--output {text!r}: time {when!r} is not a number of days") from None
+    if not math.isfinite(time) or time < 0:
+        raise InvalidValueError(f"--output {text!r}: time must be a finite number of days >= 0")
+    return OutputSpec(name, time)
+
+
+@dataclass(frozen=True)
+class Objective:
+    """Maps parameter vectors to one output of a spec: a scalar, or its whole time series (``series``)."""
+
+    model: CompiledModel
+    experiment: Experiment
+    output: OutputSpec
+    names: tuple[str, ...]
+    shared_changes: Mapping[str, float]
+    arm_changes: Mapping[str, Mapping[str, float]]
+    variables: Mapping[str, Sequence[str]]
+    nominal: Mapping[str, float] = field(default_factory=dict)
+    series: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.experiment.id}:{self.output.label}"
+
+    @property
+    def width(self) -> int:
+        """How many numbers one evaluation returns."""
+        sim = self.experiment.simulation
+        if self.series and isinstance(sim, UniformTimeCourse):
+            return sim.points
+        return 1
+
+    def times(self) -> np.ndarray:
+        sim = self.experiment.simulation
+        if isinstance(sim, SteadyState):
+            return np.array([math.inf])
+        if self.series:
+            return np.linspace(sim.start, sim.end, sim.points)
+        return np.array([sim.end if self.output.time is None else self.output.time])
+
+    def evaluate(self, simulator: Simulator, values: np.ndarray) -> np.ndarray:
+        """The output for one parameter vector (model units); raises SimulationError if it fails."""
+        sample = {n: float(v) for n, v in zip(self.names, values, strict=True)}
+        expression = parse_expression(self._generator_expression())
+        courses: dict[tuple[str, str], np.ndarray] = {}
+        grid: np.ndarray | None = None
+        start_states = self._pre_equilibrated(simulator, sample)
+        for arm in sorted({a for a, _ in expression.references}):
+            own = self.arm_changes[arm]
+            changes = {**self.shared_changes, **sample, **own}
+            changes.update({k: v for k, v in start_states.items() if k not in own})
+            sim = self.experiment.simulation
+            if isinstance(sim, SteadyState):
+                state = simulator.steady_state(changes)
+                for var in self.variables[arm]:
+                    courses[(arm, var)] = np.array([state[var]])
+                continue
+            frame = simulator.simulate(
+                end=sim.end,
+                points=sim.points,
+                start=sim.start,
+                changes=changes,
+                selections=self.variables[arm],
+            )
+            grid = frame.index.to_numpy()
+            for var in self.variables[arm]:
+                courses[(arm, var)] = frame[var].to_numpy()
+        with np.errstate(all="ignore"):
+            result = np.asarray(expression.evaluate(courses), dtype=float)
+        size = 1 if grid is None else len(grid)
+        result = np.broadcast_to(result, (size,)).astype(float)
+        if not self.series and grid is not None:
+            when = grid[-1] if self.output.time is None else self.output.time
+            result = np.array([np.interp(when, grid, result)])
+        if not np.all(np.isfinite(result)):
+            raise SimulationError(
+                f"output {self.output.label} is not finite ({result[~np.isfinite(result)][0]})"
+            )
+        return result
+
+    def _pre_equilibrated(self, simulator: Simulator, sample: Mapping[str, float]) -> dict[str, float]:
+        """With ``pre_equilibration`` in the spec: the start state for this sample (recomputed per sample,
+        since the sampled parameters move the steady state); else nothing."""
+        pre = getattr(self.experiment, "pre_equilibration", None)
+        if pre is None:
+            return {}
+        state = simulator.steady_state({**self.shared_changes, **sample, **pre.changes})
+        return {sid: float(state[sid]) for sid in simulator.state_ids}
+
+    def _generator_expression(self) -> str:
+        for dg in self.experiment.data_generators:
+            if dg.id == self.output.data_generator:
+                return dg.expression
+        raise KeyError(self.output.data_generator)  # checked in make_objective
+
+
+def shared_changes(runner: Runner, experiment: Experiment) -> dict[str, float]:
+    """What every arm starts with before its own changes: organism preset, then the shared ``changes``."""
+    reference = runner.simulator(experiment.model).parameters()["value"].to_dict()
+    changes = organism(experiment.organism).changes(reference)
+    changes.update(experiment.changes)
+    return changes
+
+
+def experiment_nominal(runner: Runner, experiment: Experiment) -> dict[str, float]:
+    """Every parameter's value in the experiment before any arm's own changes (organism + shared changes)."""
+    sim = runner.simulator(experiment.model)
+    values = sim.parameters()["value"].to_dict()
+    values.update({k: v for k, v in shared_changes(runner, experiment).items() if k in values})
+    return {str(k): float(v) for k, v in values.items()}
+
+
+def arm_set_parameters(experiment: Experiment, arms: Iterable[str] | None = None) -> dict[str, str]:
+    """Parameters that an arm (of ``arms``, default all) sets itself (name -> which arms), which a
+    problem may not vary: the arm's own value would override the sample."""
+    chosen = set(arms) if arms is not None else {a.id for a in experiment.arms}
+    owners: dict[str, list[str]] = {}
+    for arm in (a for a in experiment.arms if a.id in chosen):
+        for name in arm.changes:
+            owners.setdefault(name, []).append(arm.id)
+    return {
+        n: f"arm(s) {', '.join(a)} of {experiment.id!r} set it as their intervention"
+        for n, a in owners.items()
+    }
+
+
+def make_objective(
+    experiment: Experiment,
+    output: OutputSpec | str,
+    names: Sequence[str],
+    *,
+    runner: Runner | None = None,
+    model: CompiledModel | None = None,
+    series: bool = False,
+) -> Objective:
+    """Validate ``output`` and ``names`` against the spec and build its :class:`Objective`."""
+    runner = runner or Runner()
+    out = parse_output(output) if isinstance(output, str) else output
+    runner.check_names(experiment)
+    simulator = runner.simulator(experiment.model)
+    generators = [d.id for d in experiment.data_generators]
+    if out.data_generator not in generators:
+        close = near_matches(out.data_generator, generators)
+        hint = (
+            f"did you mean {', '.join(close)}?"
+            if close
+            else f"the spec defines: {', '.join(generators) or 'none'}"
+        )
+        raise PyBrainBoneError(f"unknown data generator {out.data_generator!r} in {experiment.id!r}; {hint}")
+    expression = next(d.expression for d in experiment.data_generators if d.id == out.data_generator)
+    arms_used = {a for a, _ in parse_expression(expression).references}
+    scans = arms_used & {s.id for s in experiment.scans}
+    if scans:
+        raise PyBrainBoneError(
+            f"data generator {out.data_generator!r} reads scan(s) {sorted(scans)}; sensitivity outputs "
+            "must be scalars of arms (one value per run)"
+        )
+    sim = experiment.simulation
+    if out.time is not None:
+        if isinstance(sim, SteadyState):
+            raise InvalidValueError(
+                f"{experiment.id!r} simulates a steady state; give --output without @TIME"
+            )
+        if not sim.start <= out.time <= sim.end:
+            raise InvalidValueError(
+                f"output time {out.time:g} is outside the simulation of {experiment.id!r} "
+                f"({sim.start:g}..{sim.end:g})"
+            )
+    known = set(simulator.parameter_ids)
+    for name in names:
+        if name not in known:
+            raise unknown_name("parameter", name, simulator.parameter_ids, simulator.name)
+    owned = arm_set_parameters(experiment, arms_used)
+    for name in names:
+        if name in owned:
+            raise PyBrainBoneError(f"cannot vary {name!r}: {owned[name]}")
+    needed: dict[str, set[str]] = {a: set() for a in arms_used}
+    for arm, var in parse_expression(expression).references:
+        needed[arm].add(var)
+    return Objective(
+        model=model or simulator.model,
+        experiment=experiment,
+        output=out,
+        names=tuple(names),
+        shared_changes=shared_changes(runner, experiment),
+        arm_changes={arm: dict(experiment.arm(arm).changes) for arm in arms_used},
+        variables={a: sorted(v) for a, v in needed.items()},
+        nominal=experiment_nominal(runner, experiment),
+        series=series,
+    )

@@ -1,0 +1,113 @@
+"""Figures for sensitivity results: Morris mu*-sigma, Sobol/eFAST bars with CIs, local heatmaps over time."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from pybrainbone.atomic import atomic_path
+
+if TYPE_CHECKING:
+    from pybrainbone.sensitivity.global_ import GlobalResult
+    from pybrainbone.sensitivity.local import LocalSensitivities
+
+#: Most parameters labelled or shown in one figure.
+TOP = 20
+
+
+def plot_global(result: GlobalResult, target: str | os.PathLike[str]) -> None:
+    """Morris: mu* against sigma (top parameters labelled); Sobol/eFAST: S1 and ST bars with 95 % CIs."""
+    table = result.indices
+    if result.method == "morris":
+        fig, ax = plt.subplots(figsize=(7, 5.5))
+        ax.errorbar(
+            table["mu_star"],
+            table["sigma"],
+            xerr=table["mu_star_conf"],
+            fmt="o",
+            ms=4,
+            color="tab:blue",
+            ecolor="0.7",
+            lw=0.8,
+        )
+        for _, row in table.head(12).iterrows():
+            ax.annotate(
+                str(row["parameter"]),
+                (row["mu_star"], row["sigma"]),
+                fontsize=7,
+                xytext=(3, 3),
+                textcoords="offset points",
+            )
+        top = float(max(table["mu_star"].max(), table["sigma"].max(), 1e-300))
+        ax.plot([0, top], [0, top], ls=":", color="0.5", lw=0.8, label="sigma = mu*")
+        ax.set_xlabel("mu* (mean |elementary effect|)")
+        ax.set_ylabel("sigma (spread: non-linearity / interactions)")
+        ax.legend(loc="upper left", fontsize=8)
+    else:
+        shown = table.head(TOP)
+        x = np.arange(len(shown))
+        fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(shown) + 2), 4.5))
+        ax.bar(x - 0.2, shown["S1"], 0.4, yerr=shown["S1_conf"], capsize=2, label="first order S1")
+        ax.bar(x + 0.2, shown["ST"], 0.4, yerr=shown["ST_conf"], capsize=2, label="total ST")
+        ax.set_xticks(x, list(shown["parameter"]), rotation=60, ha="right", fontsize=8)
+        ax.set_ylabel("index (95 % CI)")
+        ax.axhline(0, color="0.5", lw=0.6)
+        ax.legend(fontsize=8)
+    failed = f", {len(result.failures)} failed" if result.failures else ""
+    ax.set_title(
+        f"{result.method}: {result.output} (n={len(result.samples)} runs{failed}, seed {result.seed})",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    with atomic_path(target) as tmp:
+        fig.savefig(tmp, dpi=130)
+    plt.close(fig)
+
+
+def plot_local(
+    result: LocalSensitivities, target: str | os.PathLike[str], scaling: str | None = None
+) -> None:
+    """Heatmap per output: parameters (rows) x time (columns), colour = sensitivity (symmetric scale).
+
+    ``scaling`` defaults to ``scaled`` (d ln y / d ln p) when that is finite everywhere after t=0, else
+    ``semi_scaled`` (p dy/dp).
+    """
+    if scaling is None:
+        scaled = result.scaled[1:] if len(result.times) > 1 else result.scaled
+        scaling = "scaled" if np.all(np.isfinite(scaled)) else "semi_scaled"
+    data = getattr(result, scaling)
+    n_out = len(result.outputs)
+    fig, axes = plt.subplots(
+        n_out, 1, figsize=(8, max(2.5, 0.28 * len(result.parameters) + 1.5) * n_out), squeeze=False
+    )
+    years = result.times.max() > 730
+    t = result.times / 365.25 if years else result.times
+    for k, output in enumerate(result.outputs):
+        ax = axes[k, 0]
+        values = data[:, :, k].T
+        limit = float(np.nanmax(np.abs(values))) if np.any(np.isfinite(values)) else 1.0
+        limit = limit or 1.0
+        mesh = ax.pcolormesh(
+            t,
+            np.arange(len(result.parameters)),
+            values,
+            cmap="RdBu_r",
+            vmin=-limit,
+            vmax=limit,
+            shading="nearest",
+        )
+        ax.set_yticks(np.arange(len(result.parameters)), result.parameters, fontsize=7)
+        ax.set_xlabel("time (years)" if years else "time (days)")
+        label = {"scaled": "d ln y / d ln p", "semi_scaled": "p dy/dp", "unscaled": "dy/dp"}[scaling]
+        ax.set_title(f"{output}: {label}", fontsize=9)
+        fig.colorbar(mesh, ax=ax, label=label)
+    fig.tight_layout()
+    with atomic_path(target) as tmp:
+        fig.savefig(tmp, dpi=130)
+    plt.close(fig)

@@ -1,0 +1,275 @@
+"""Parameter ranges for global sensitivity analysis: a YAML problem file, or ranges derived from the model.
+
+A problem file names parameters and their ranges; defaults apply to every entry that gives none::
+
+    relative: 0.2              # default range: nominal * (1 -+ 0.2)
+    distribution: uniform      # or log-uniform (sampled uniformly in log10 p)
+    parameters:
+      core_A_OBa: {low: 0.1, high: 0.3}
+      core_D_OCp: {relative: 0.5}
+      HPG_g_E2_RANKL: {factor: 2, distribution: log-uniform}   # nominal / 2 .. nominal * 2
+      core_kout_BMD: {}                                        # the defaults
+
+A plain list of names (``parameters: [core_A_OBa, core_D_OCp]``) uses the defaults for all of them.
+
+>>> problem = derive_problem({"k1": 2.0, "k2": 0.5}, relative=0.1)
+>>> [(p.name, round(p.low, 6), round(p.high, 6)) for p in problem.parameters]
+[('k1', 1.8, 2.2), ('k2', 0.45, 0.55)]
+>>> problem.salib()["bounds"]
+[[1.8, 2.2], [0.45, 0.55]]
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+
+from pybrainbone.errors import InvalidValueError, PyBrainBoneError, unknown_name
+
+Distribution = Literal["uniform", "log-uniform"]
+_DISTRIBUTIONS: tuple[str, ...] = ("uniform", "log-uniform")
+_ENTRY_KEYS = {"low", "high", "relative", "factor", "distribution"}
+_TOP_KEYS = {"relative", "factor", "distribution", "parameters", "model"}
+
+#: Names that are switches or intervention settings, not rates: left out of derived ("--all") problems.
+SWITCH_PATTERN = re.compile(r"^(on_|link_)|(_KO|_on|_ab)$|_KO_|(^|_)t_[A-Za-z0-9]")
+
+
+class ProblemError(PyBrainBoneError):
+    """A problem file or range that cannot be used; the message names the file and the parameter."""
+
+
+@dataclass(frozen=True)
+class ParameterRange:
+    """One uncertain parameter: its range in model units, its nominal value and how it is sampled."""
+
+    name: str
+    low: float
+    high: float
+    nominal: float
+    distribution: Distribution = "uniform"
+
+    @property
+    def sample_bounds(self) -> tuple[float, float]:
+        """Bounds in the space SALib samples: the value, or log10 of it for log-uniform ranges."""
+        if self.distribution == "log-uniform":
+            return (math.log10(self.low), math.log10(self.high))
+        return (self.low, self.high)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An ordered set of parameter ranges."""
+
+    parameters: tuple[ParameterRange, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.parameters]
+
+    def __len__(self) -> int:
+        return len(self.parameters)
+
+    def salib(self) -> dict[str, Any]:
+        """SALib's problem dictionary, in sampling space (log10 for log-uniform parameters)."""
+        return {
+            "num_vars": len(self.parameters),
+            "names": self.names,
+            "bounds": [list(p.sample_bounds) for p in self.parameters],
+        }
+
+    def to_model_space(self, samples: np.ndarray) -> np.ndarray:
+        """Map SALib samples (rows) to parameter values: ``10**x`` in log-uniform columns."""
+        values = np.array(samples, dtype=float, copy=True)
+        for j, p in enumerate(self.parameters):
+            if p.distribution == "log-uniform":
+                values[:, j] = np.power(10.0, values[:, j])
+        return values
+
+    def as_dict(self) -> dict[str, Any]:
+        """The problem as problem-file data (explicit low/high for every parameter)."""
+        return {
+            "parameters": {
+                p.name: {"low": p.low, "high": p.high, "distribution": p.distribution}
+                for p in self.parameters
+            }
+        }
+
+    def table(self) -> list[dict[str, Any]]:
+        return [
+            {"parameter": p.name, "nominal": p.nominal, "low": p.low, "high": p.high, "dist": p.distribution}
+            for p in self.parameters
+        ]
+
+
+def _range(
+    name: str,
+    nominal: float,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    relative: float | None = None,
+    factor: float | None = None,
+    distribution: str = "uniform",
+) -> ParameterRange:
+    if distribution not in _DISTRIBUTIONS:
+        raise ProblemError(
+            f"{name}: distribution must be one of {', '.join(_DISTRIBUTIONS)}, got {distribution!r}"
+        )
+    given = [
+        k
+        for k, v in (
+            ("low/high", low if low is not None else high),
+            ("relative", relative),
+            ("factor", factor),
+        )
+        if v is not None
+    ]
+    if len(given) > 1:
+        raise ProblemError(f"{name}: give one of low/high, relative or factor, not {' and '.join(given)}")
+    if low is not None or high is not None:
+        if low is None or high is None:
+            raise ProblemError(f"{name}: give both low and high")
+        lo, hi = float(low), float(high)
+    elif factor is not None:
+        if not factor > 1:
+            raise ProblemError(f"{name}: factor must be > 1, got {factor}")
+        lo, hi = nominal / float(factor), nominal * float(factor)
+    else:
+        rel = 0.2 if relative is None else float(relative)
+        if not 0 < rel < 1 or not math.isfinite(rel):
+            raise ProblemError(f"{name}: relative range must be in (0, 1), got {rel}")
+        lo, hi = nominal * (1 - rel), nominal * (1 + rel)
+    if lo > hi:
+        lo, hi = hi, lo  # a negative nominal value gives a reversed relative range
+    if not (math.isfinite(lo) and math.isfinite(hi)) or not lo < hi:
+        reason = "its nominal value is 0; give low and high" if nominal == 0 and low is None else ""
+        raise ProblemError(
+            f"{name}: empty or non-finite range [{lo:g}, {hi:g}]" + (f" ({reason})" if reason else "")
+        )
+    if distribution == "log-uniform" and lo <= 0:
+        raise ProblemError(f"{name}: a log-uniform range needs low > 0, got {lo:g}")
+    return ParameterRange(name, lo, hi, float(nominal), distribution)  # type: ignore[arg-type]
+
+
+def derive_problem(
+    nominal: Mapping[str, float],
+    names: Iterable[str] | None = None,
+    *,
+    relative: float = 0.2,
+    factor: float | None = None,
+    distribution: Distribution = "uniform",
+) -> Problem:
+    """Ranges around nominal values: ``nominal*(1 -+ relative)``, or ``nominal/factor .. nominal*factor``."""
+    chosen = list(names) if names is not None else list(nominal)
+    if not chosen:
+        raise ProblemError("no parameters to vary")
+    ranges = [
+        _range(n, nominal[n], relative=None if factor else relative, factor=factor, distribution=distribution)
+        for n in chosen
+    ]
+    return Problem(tuple(ranges))
+
+
+def eligible_parameters(nominal: Mapping[str, float], exclude: Iterable[str] = ()) -> list[str]:
+    """Parameters a derived problem varies: non-zero rates and constants, not switches or onset times.
+
+    Left out: parameters whose nominal value is 0 (doses and switched-off effects, which a relative range
+    cannot move), names that look like switches (``on_*``, ``link_*``, ``*_KO``, ``*_on``, ``*_ab``),
+    intervention onset times (``t_*``) and everything in ``exclude`` (e.g. what the experiment's arms set).
+    """
+    excluded = set(exclude)
+    return [
+        n
+        for n, v in nominal.items()
+        if n not in excluded and v != 0 and math.isfinite(v) and not SWITCH_PATTERN.search(n)
+    ]
+
+
+def _number(origin: str, name: str, key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ProblemError(f"{origin}: parameters.{name}.{key} must be a number, got {value!r}")
+    return float(value)
+
+
+def problem_from_data(
+    data: Any, nominal: Mapping[str, float], model: str, origin: str = "problem"
+) -> Problem:
+    """Validate parsed problem-file data against the model's parameters (``nominal``: name -> value)."""
+    if not isinstance(data, dict):
+        raise ProblemError(
+            f"{origin}: a problem file must be a mapping with 'parameters', got {type(data).__name__}"
+        )
+    unknown_keys = sorted(set(data) - _TOP_KEYS)
+    if unknown_keys:
+        raise ProblemError(f"{origin}: unknown keys {unknown_keys}; allowed: {sorted(_TOP_KEYS)}")
+    if "model" in data and data["model"] != model:
+        raise ProblemError(
+            f"{origin}: written for model {data['model']!r}, but the experiment uses {model!r}"
+        )
+    defaults: dict[str, Any] = {k: data[k] for k in ("relative", "factor", "distribution") if k in data}
+    entries = data.get("parameters")
+    if isinstance(entries, list):
+        entries = {str(n): {} for n in entries}
+    if not isinstance(entries, dict) or not entries:
+        raise ProblemError(f"{origin}: 'parameters' must be a non-empty mapping or list of parameter names")
+    ranges: list[ParameterRange] = []
+    for name, entry in entries.items():
+        if name not in nominal:
+            raise ProblemError(f"{origin}: {unknown_name('parameter', str(name), nominal, model)}")
+        entry = entry or {}
+        if not isinstance(entry, dict):
+            raise ProblemError(f"{origin}: parameters.{name} must be a mapping like {{low: 1, high: 2}}")
+        bad = sorted(set(entry) - _ENTRY_KEYS)
+        if bad:
+            raise ProblemError(
+                f"{origin}: parameters.{name}: unknown keys {bad}; allowed: {sorted(_ENTRY_KEYS)}"
+            )
+        range_keys = ("low", "high", "relative", "factor")
+        source = entry if any(k in entry for k in range_keys) else defaults
+        kwargs: dict[str, Any] = {
+            k: _number(origin, str(name), k, source[k]) for k in range_keys if k in source
+        }
+        distribution = str(entry.get("distribution", defaults.get("distribution", "uniform")))
+        try:
+            ranges.append(_range(str(name), nominal[name], distribution=distribution, **kwargs))
+        except ProblemError as exc:
+            raise ProblemError(f"{origin}: parameters.{exc}") from None
+    return Problem(tuple(ranges))
+
+
+def load_problem(path: str | Path, nominal: Mapping[str, float], model: str) -> Problem:
+    """Read and validate a YAML problem file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ProblemError(f"no problem file at {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ProblemError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+    return problem_from_data(data, nominal, model, str(path))
+
+
+def check_names(problem: Problem, forbidden: Mapping[str, str]) -> None:
+    """Refuse parameters in ``forbidden`` (name -> why), e.g. those an experiment arm sets itself."""
+    for name in problem.names:
+        if name in forbidden:
+            raise ProblemError(f"cannot vary {name!r}: {forbidden[name]}")
+
+
+def positive_int(name: str, value: object, minimum: int = 1) -> int:
+    """``value`` as an int >= ``minimum`` or a clear error."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < minimum:
+        raise InvalidValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def ordered_unique(names: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(names))
