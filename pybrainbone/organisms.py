@@ -24,6 +24,7 @@ BONE_CELL_RATES = (
     "k_res_TGFb",
     "D_TGFb",
     "kout_BMD",
+    "kout_BMD_hip",
     "kout_BV",
 )
 

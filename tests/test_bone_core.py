@@ -154,3 +154,46 @@ def test_initial_values_are_numbers_equal_to_the_references(core: Simulator) -> 
     for state in ("OBp", "OBa", "OCa"):
         assert initial[state] == params[f"{state}_ref"]
     assert initial["BMD"] == params["BMD_ref"] and initial["BV"] == params["BV_ref"]
+
+
+def test_hip_bmd_rests_at_reference_and_follows_the_femoral_neck_closed_form(core: Simulator) -> None:
+    # BMD_hip uses OpenBoneMin's femoral-neck constants (kout 5.651e-6 /h, gamma_OC 0.3101, gamma_OB 0.0793).
+    params = core.parameters()["value"]
+    assert params["kout_BMD_hip"] == pytest.approx(5.651e-6 * 24, rel=1e-12)
+    assert core.baseline()["BMD_hip"] == pytest.approx(100.0, rel=1e-12)
+    fifty_years = core.simulate(end=50 * 365.25, points=3, selections=["BMD_hip"])
+    np.testing.assert_allclose(fifty_years["BMD_hip"].to_numpy(), 100.0, rtol=1e-9)
+    # f_formation leaves cells at rest, so BMD_hip(t) = 100a - (100a - 100) exp(-kout t) with a = f^gamma_OB.
+    f = 1.1
+    tight = SolverOptions(relative_tolerance=1e-12, absolute_tolerance=1e-18)
+    course = core.simulate(
+        end=3650.0, points=11, changes={"f_formation": f}, selections=["BMD_hip"], options=tight
+    )
+    t = course.index.to_numpy()
+    a = f ** params["g_OB_BMD_hip"]
+    expected = 100 * a - (100 * a - 100) * np.exp(-params["kout_BMD_hip"] * t)
+    np.testing.assert_allclose(course["BMD_hip"].to_numpy(), expected, rtol=1e-8)
+
+
+def test_hip_responds_more_to_resorption_but_slower_than_spine(core: Simulator) -> None:
+    # gamma_OC 0.31 (hip) > 0.14 (spine): a larger steady-state loss; kout 70x smaller: a slower approach.
+    state = core.steady_state({"f_resorption": 1.2})
+    assert state["BMD_hip"] < state["BMD"] < 100.0
+    # steady state of the OpenBoneMin form: BMD_hip = 100 * P1NP^gamma_OB / CTX^gamma_OC
+    expected = 100 * state["P1NP_rel"] ** 0.0793 / state["CTX_rel"] ** 0.3101
+    assert state["BMD_hip"] == pytest.approx(expected, rel=1e-6)
+    one_year = core.simulate(
+        end=365.25, points=2, changes={"f_resorption": 1.2}, selections=["BMD", "BMD_hip"]
+    )
+    assert 100 - one_year["BMD_hip"].iloc[-1] < 100 - one_year["BMD"].iloc[-1]
+
+
+def test_rankl_binder_hook_is_neutral_at_zero_and_lowers_osteoclasts(core: Simulator) -> None:
+    assert core.parameters().loc["RANKL_binder_ext", "value"] == 0.0
+    base = core.baseline()
+    state = core.steady_state({"RANKL_binder_ext": 20.0})
+    # An exogenous binder with the capacity of the reference OPG + RANK term roughly halves free RANKL.
+    denominator = 1 + 1e-3 * base["OPG"] + 3.411764705882353e-2 * 10
+    assert denominator == pytest.approx(19.78, abs=0.01)
+    assert state["RANKL"] < 0.6 * base["RANKL"]
+    assert state["OCa"] < base["OCa"] and state["BMD"] > 100.0 and state["BMD_hip"] > 100.0

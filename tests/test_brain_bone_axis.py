@@ -11,7 +11,7 @@ import pytest
 from pybrainbone import Simulator
 from tests.test_bone_core import PORTS
 
-PATHWAYS = ["hpa", "hpg", "hpt", "gh", "oxt", "sns", "npy", "cart", "vagal", "immune"]
+PATHWAYS = ["hpa", "hpg", "hpt", "gh", "oxt", "sns", "npy", "cart", "vagal", "immune", "dmab", "tptd"]
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,9 @@ def link_switches(sim: Simulator) -> list[str]:
 
 
 def test_every_module_is_composed(axis: Simulator) -> None:
-    for instance in ("core", "HPA", "HPG", "HPT", "GH", "OXT", "SNS", "NPY", "CART", "vagus", "cytokines"):
+    instances = ("core", "HPA", "HPG", "HPT", "GH", "OXT", "SNS", "NPY", "CART", "vagus", "cytokines")
+    instances += ("Dmab", "TPTD")
+    for instance in instances:
         assert any(v.startswith(f"{instance}_") for v in axis.variable_ids + axis.parameter_ids), instance
 
 
@@ -38,8 +40,8 @@ def test_ports_are_products_of_the_pathway_factors(axis: Simulator) -> None:
     model = libsbml.readSBMLFromString(axis.model.sbml).getModel()
     rules = {r.getVariable(): libsbml.formulaToL3String(r.getMath()) for r in model.getListOfRules()}
     expected = {
-        "f_RANKL": {"HPA", "HPG", "SNS", "CART", "cytokines"},
-        "f_OB_diff": {"HPA", "HPT", "GH", "OXT", "SNS", "NPY", "cytokines"},
+        "f_RANKL": {"HPA", "HPG", "SNS", "CART", "cytokines", "TPTD"},
+        "f_OB_diff": {"HPA", "HPT", "GH", "OXT", "SNS", "NPY", "cytokines", "TPTD"},
         "f_OC_apop": {"HPG", "vagus", "cytokines"},
         "f_formation": {"HPA", "HPT", "GH", "NPY"},
     }

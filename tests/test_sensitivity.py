@@ -356,8 +356,11 @@ def test_cli_errors_are_one_line(tmp_path: Path, toy_dir: Path, capsys: pytest.C
 
 # ---- the whole model -----------------------------------------------------------------------------------
 @pytest.mark.slow
-def test_whole_model_morris_screen_completes(tmp_path: Path) -> None:
+def test_whole_model_morris_screen_completes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from pybrainbone.paths import experiments_dir
+
+    # The module-scoped toy_dir fixture points PYBRAINBONE_MODELS at the toy model while this module runs.
+    monkeypatch.delenv("PYBRAINBONE_MODELS", raising=False)
 
     spec = experiments_dir() / "menopause_morris_screen.yaml"
     code = main(
