@@ -108,7 +108,21 @@ def _canonical_map(model: libsbml.Model, preferred: frozenset[str]) -> dict[str,
         # Declared ids stay themselves; prefixed copies (``core_pM``) go to a declared twin (``pM``).
         ids = sorted((ud.getId() for ud in group), key=lambda i: (i not in preferred, len(i), i))
         for unit_id in ids:
-            mapping[unit_id] = unit_id if unit_id in preferred else ids[0]
+            if unit_id in preferred:
+                mapping[unit_id] = unit_id
+                continue
+            # A prefixed copy keeps its own name where the composing module declares it (GH_ng_per_mL ->
+            # ng_per_mL, not an identical ug_per_L), else the first declared or shortest twin.
+            parts = unit_id.split("_")
+            own = next(
+                (
+                    "_".join(parts[i:])
+                    for i in range(1, len(parts))
+                    if "_".join(parts[i:]) in preferred and "_".join(parts[i:]) in ids
+                ),
+                None,
+            )
+            mapping[unit_id] = own or ids[0]
     return mapping
 
 
