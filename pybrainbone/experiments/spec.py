@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pybrainbone.errors import PyBrainBoneError
 from pybrainbone.experiments.expressions import ExpressionError, parse_expression
 from pybrainbone.organisms import ORGANISMS
+from pybrainbone.yaml_files import read_yaml
 
 _IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 Identifier = Annotated[str, Field(pattern=_IDENTIFIER)]
@@ -331,14 +332,7 @@ def experiment_from_data(data: Any, origin: str) -> Experiment:
 
 def load_experiment(path: str | Path) -> Experiment:
     """Read and validate a YAML spec; :class:`SpecError` names the file and the failing field."""
-    path = Path(path)
-    if not path.is_file():
-        raise SpecError(f"no experiment spec at {path}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
-    return experiment_from_data(data, str(path))
+    return experiment_from_data(read_yaml(path, SpecError, "experiment spec"), str(path))
 
 
 def experiment_json_schema() -> dict[str, Any]:

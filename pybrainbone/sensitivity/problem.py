@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 
 from pybrainbone.errors import InvalidValueError, PyBrainBoneError, unknown_name
+from pybrainbone.yaml_files import read_yaml
 
 Distribution = Literal["uniform", "log-uniform"]
 _DISTRIBUTIONS: tuple[str, ...] = ("uniform", "log-uniform")
@@ -247,14 +247,7 @@ def problem_from_data(
 
 def load_problem(path: str | Path, nominal: Mapping[str, float], model: str) -> Problem:
     """Read and validate a YAML problem file."""
-    path = Path(path)
-    if not path.is_file():
-        raise ProblemError(f"no problem file at {path}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ProblemError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
-    return problem_from_data(data, nominal, model, str(path))
+    return problem_from_data(read_yaml(path, ProblemError, "problem file"), nominal, model, str(path))
 
 
 def check_names(problem: Problem, forbidden: Mapping[str, str]) -> None:
