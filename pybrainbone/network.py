@@ -29,6 +29,8 @@ from pybrainbone.simulator import Simulator
 _LINK = re.compile(r"^\s*(\w+)\.(\w+)\s*:=.*//\s*network:\s*(\S+)\s*->\s*(\w+)\s*,\s*([+-])\s*,\s*(.+?)\s*$")
 _PORT = re.compile(r"^\s*core\.(f_\w+)\s*:=\s*(.+?)\s*(//.*)?$")
 _FACTOR = re.compile(r"(\w+)\.(F_\w+)\^(on_\w+)")
+_SWITCH_USE = re.compile(r"\^\s*(link_\w+|on_\w+)")
+_SWITCH_VALUE = re.compile(r"^\s*(link_\w+|on_\w+)\s*=\s*([0-9.eE+-]+)\s+dimensionless")
 
 #: The signal whose rise defines the sign of a module's effect on bone, and how to raise it standalone.
 MAIN_SIGNAL: dict[str, tuple[str, str, float]] = {
@@ -47,14 +49,18 @@ MAIN_SIGNAL: dict[str, tuple[str, str, float]] = {
 
 
 def network_edges(composed: str = "brain_bone_axis") -> pd.DataFrame:
-    """All edges: ``source``, ``target``, ``sign`` (+/-), ``kind`` (link/port), ``via`` and ``mechanism``."""
+    """All edges: ``source``, ``target``, ``sign`` (+/-), ``kind`` (link/port), ``via``, ``mechanism`` and
+    ``on`` (whether the edge's switch is on by default; off-by-default edges are hypotheses to test)."""
     path = model_path(composed)
     instances = submodel_instances(path, composed)
-    rows: list[dict[str, str]] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    lines = path.read_text(encoding="utf-8").splitlines()
+    switches = {m.group(1): float(m.group(2)) != 0.0 for m in map(_SWITCH_VALUE.match, lines) if m}
+    rows: list[dict[str, object]] = []
+    for line in lines:
         link = _LINK.match(line)
         if link:
             target_instance, target_input, source, _, sign, mechanism = link.groups()
+            used = _SWITCH_USE.search(line)
             rows.append(
                 {
                     "source": source.split(".")[0],
@@ -63,6 +69,7 @@ def network_edges(composed: str = "brain_bone_axis") -> pd.DataFrame:
                     "kind": "link",
                     "via": f"{source} -> {target_instance}.{target_input}",
                     "mechanism": mechanism,
+                    "on": switches.get(used.group(1), True) if used else True,
                 }
             )
             continue
@@ -78,9 +85,10 @@ def network_edges(composed: str = "brain_bone_axis") -> pd.DataFrame:
                         "kind": "port",
                         "via": f"{instance}.{factor}",
                         "mechanism": _signal_text(module),
+                        "on": switches.get(_switch, True),
                     }
                 )
-    return pd.DataFrame(rows, columns=["source", "target", "sign", "kind", "via", "mechanism"])
+    return pd.DataFrame(rows, columns=["source", "target", "sign", "kind", "via", "mechanism", "on"])
 
 
 def _signal_text(module: str) -> str:
@@ -146,6 +154,7 @@ def plot_network(edges: pd.DataFrame, target: str | os.PathLike[str]) -> None:
                     "color": colour[edge.sign],
                     "lw": 1.2,
                     "connectionstyle": "arc3,rad=0.5",
+                    "linestyle": "-" if edge.on else ":",
                 },
             )
     for m, y in ym.items():
@@ -163,7 +172,10 @@ def plot_network(edges: pd.DataFrame, target: str | os.PathLike[str]) -> None:
     ax.set_xlim(-0.1, 1.05)
     ax.set_ylim(-0.08, 1.08)
     ax.axis("off")
-    ax.set_title("brain-bone axis: modules -> bone-core ports (green +, red -), cross-links on the left")
+    ax.set_title(
+        "brain-bone axis: modules -> bone-core ports (green +, red -), cross-links on the left\n"
+        "(dotted: off by default)"
+    )
     fig.tight_layout()
     suffix = Path(str(target)).suffix or ".png"
     with atomic_path(target, suffix=suffix) as tmp:

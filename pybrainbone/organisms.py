@@ -4,12 +4,17 @@ Rodent bone turns over faster. A preset multiplies every bone-cell rate constant
 factor κ, which leaves all steady-state ratios unchanged and speeds every cellular time scale by κ
 (modules-endocrine.md §6.4; modules-neural-immune.md §7). Hormone modules are left at human kinetics
 (they are fast next to bone either way).
+
+The trabecular bone-volume site (``kout_BV``) is the exception: a rodent preset sets its turnover from
+histomorphometry of the metaphyseal trabecular bone the rodent studies measure, BFR/BV = MAR x MS/BS x
+BS/BV with BS/BV = 2/Tb.Th (Parfitt 1987 nomenclature). That site turns over several times faster than
+the cell time-scale factor alone would make it (young rodent metaphyses still model and remodel).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 
 from pybrainbone.errors import PyBrainBoneError
@@ -29,6 +34,25 @@ BONE_CELL_RATES = (
 )
 
 
+def _bfr_per_bv(mar_um_per_day: float, ms_per_bs: float, tb_th_um: float) -> float:
+    """Tissue turnover BFR/BV (1/day) from mineral apposition rate, mineralising surface and Tb.Th."""
+    return mar_um_per_day * ms_per_bs * 2.0 / tb_th_um
+
+
+#: Young-adult female rat, proximal tibial secondary spongiosa (the Wronski OVX site).
+RAT_TRABECULAR_TURNOVER = _bfr_per_bv(mar_um_per_day=1.3, ms_per_bs=0.30, tb_th_um=55.0)
+RAT_TRABECULAR_SOURCE = (
+    "Assumed: representative sham values of 3-4-month female rats, proximal tibial secondary spongiosa "
+    "(MAR ~1.3 um/d, MS/BS ~30 %, Tb.Th ~55 um); BFR/BV = MAR x MS/BS x 2/Tb.Th = 0.014 /day"
+)
+#: Young-adult female mouse, distal femoral metaphysis (C57BL/6-type).
+MOUSE_TRABECULAR_TURNOVER = _bfr_per_bv(mar_um_per_day=1.8, ms_per_bs=0.35, tb_th_um=45.0)
+MOUSE_TRABECULAR_SOURCE = (
+    "Assumed: representative young-adult (C57BL/6-type) mouse distal femur (MAR ~1.8 um/d, MS/BS ~35 %, "
+    "Tb.Th ~45 um); BFR/BV = MAR x MS/BS x 2/Tb.Th = 0.028 /day"
+)
+
+
 @dataclass(frozen=True)
 class Organism:
     """A named preset: bone-cell time-scale factor and the evidence for it."""
@@ -36,7 +60,9 @@ class Organism:
     name: str
     bone_time_factor: float
     source: str
-    extra: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    #: Turnover of the trabecular bone-volume site (1/day), replacing ``bone_time_factor * kout_BV``.
+    trabecular_turnover: float | None = None
+    trabecular_source: str = ""
 
     def changes(self, parameters: Mapping[str, float]) -> dict[str, float]:
         """New values for the bone-cell rates among ``parameters`` (id → reference value).
@@ -48,7 +74,14 @@ class Organism:
             for pid, value in parameters.items()
             if pid.removeprefix("core_") in BONE_CELL_RATES and self.bone_time_factor != 1.0
         }
-        out.update({k: v for k, v in self.extra.items() if k in parameters})
+        if self.trabecular_turnover is not None:
+            out.update(
+                {
+                    pid: self.trabecular_turnover
+                    for pid in parameters
+                    if pid.removeprefix("core_") == "kout_BV"
+                }
+            )
         return out
 
 
@@ -60,12 +93,16 @@ ORGANISMS: Mapping[str, Organism] = MappingProxyType(
             4.0,
             "tau_human/tau_rat ~ 3-5 (Baron, Tross & Vignery 1984 Anat Rec 208:137; remodelling cycle "
             "3-6 weeks vs 4-6 months; modules-neural-immune.md §7)",
+            trabecular_turnover=RAT_TRABECULAR_TURNOVER,
+            trabecular_source=RAT_TRABECULAR_SOURCE,
         ),
         "mouse": Organism(
             "mouse",
             8.0,
             "tau_human/tau_mouse ~ 5-10 (Jilka 2013 review: remodelling cycle 2-3 weeks; "
             "modules-endocrine.md §6.4)",
+            trabecular_turnover=MOUSE_TRABECULAR_TURNOVER,
+            trabecular_source=MOUSE_TRABECULAR_SOURCE,
         ),
     }
 )

@@ -197,3 +197,23 @@ def test_rankl_binder_hook_is_neutral_at_zero_and_lowers_osteoclasts(core: Simul
     assert denominator == pytest.approx(19.78, abs=0.01)
     assert state["RANKL"] < 0.6 * base["RANKL"]
     assert state["OCa"] < base["OCa"] and state["BMD"] > 100.0 and state["BMD_hip"] > 100.0
+
+
+def test_trabecular_site_turnover_falls_with_the_bone_it_acts_on(core: Simulator) -> None:
+    # Site resorption = CTX_rel * BV/100: with resorption raised, the site loses bone until
+    # BV/100 = P1NP_rel/CTX_rel, where site resorption has come back down to site formation.
+    changes = {"P_RANKL_ext": 1e4}
+    course = core.simulate(
+        end=20000.0,
+        points=6,
+        changes=changes,
+        selections=["BV", "CTX_rel", "P1NP_rel", "BV_resorption_rel", "BV_formation_rel"],
+    )
+    np.testing.assert_allclose(
+        course["BV_resorption_rel"], course["CTX_rel"] * course["BV"] / 100, rtol=1e-12
+    )
+    np.testing.assert_allclose(course["BV_formation_rel"], course["P1NP_rel"], rtol=1e-12)
+    after = core.steady_state(changes)
+    assert after["CTX_rel"] > 1.5 * after["P1NP_rel"]
+    assert after["BV"] == pytest.approx(100 * after["P1NP_rel"] / after["CTX_rel"], rel=1e-9)
+    assert after["BV_resorption_rel"] == pytest.approx(after["BV_formation_rel"], rel=1e-9)

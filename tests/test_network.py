@@ -61,3 +61,10 @@ def test_cli_network_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture
     records = json.loads(capsys.readouterr().out)
     assert {"source", "target", "sign", "kind"} <= set(records[0])
     assert figure.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_edges_say_whether_their_switch_is_on_by_default(edges) -> None:  # type: ignore[no-untyped-def]
+    # Hypothesis edges stay in the map but are flagged off (leptin -> NPY: Baldock 2005, distinct pathways).
+    off = edges[~edges.on]
+    assert set(zip(off.source, off.target, strict=True)) == {("SNS", "NPY")}
+    assert edges[edges.kind == "port"].on.all()
