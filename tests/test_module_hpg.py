@@ -96,3 +96,12 @@ def test_fsh_antibody_and_receptor_loss(sim: Simulator) -> None:
     fshr_ko = final(sim, {"FSHR_expr": 0, "FSH_bone_on": 1})
     assert fshr_ko["E2"] < 70, "FSHR-/- is hypogonadal"
     assert fshr_ko["F_OC_diff"] < 1, "but the osteoclast FSH signal is gone"
+
+
+def test_leptin_loss_is_hypogonadotropic(sim: Simulator) -> None:
+    # ob/ob: gonadotropins fall with estradiol (Chehab 1996), unlike ovariectomy where they rise.
+    end = sim.simulate(end=120.0, points=2, changes={"leptin_in": 0.0}).iloc[-1]
+    assert end["LH"] < 0.05 and end["FSH"] < 0.05
+    assert end["E2"] == pytest.approx(sim.parameters()["value"]["E2_floor"], rel=1e-3)
+    fasting = sim.simulate(end=120.0, points=2, changes={"leptin_in": 0.25}).iloc[-1]
+    assert 0.5 < fasting["LH"] / 5.0 < 0.95  # lowered, not abolished (Ahima 1996)
