@@ -9,7 +9,6 @@ from pybrainbone import Simulator
 from tests.conftest import load_data
 
 RANGES = load_data("hormone_reference_ranges.yaml")["ranges"]
-FIFTY_YEARS = 50 * 365.25
 FACTORS = ["F_OB_diff", "F_formation"]
 OUT = ["GH", "IGF1", *FACTORS]
 

@@ -10,7 +10,6 @@ from pybrainbone import Simulator
 from tests.conftest import load_data
 
 RANGES = load_data("hormone_reference_ranges.yaml")["ranges"]
-FIFTY_YEARS = 50 * 365.25
 FACTORS = ["F_OB_apop", "F_OB_diff", "F_formation", "F_RANKL", "F_OPG"]
 OUT = ["ACTH", "cortisol", "cortisol_rel", "cortisol_endo_rel", "A_adr", "P_cort", "CRH", *FACTORS]
 

@@ -8,7 +8,6 @@ from pybrainbone import Simulator
 from tests.conftest import load_data
 
 RANGES = load_data("hormone_reference_ranges.yaml")["ranges"]
-FIFTY_YEARS = 50 * 365.25
 FACTORS = ["F_OC_diff", "F_resorption", "F_OB_diff", "F_formation"]
 OUT = ["TSH", "FT4", "FT3", "T3_rel", *FACTORS]
 

@@ -7,7 +7,6 @@ import pytest
 from pybrainbone import Simulator
 
 PORTS = ["F_RANKL", "F_OC_diff", "F_OB_diff", "F_OB_apop", "F_OC_apop", "F_resorption"]
-FIFTY_YEARS = 50 * 365.25
 
 
 @pytest.fixture(scope="module")
@@ -15,12 +14,8 @@ def imm() -> Simulator:
     return Simulator("immune")
 
 
-def ss(sim: Simulator, **changes: float):
-    return sim.steady_state(changes=changes)
-
-
 def test_inflammation_drives_all_bone_edges(imm: Simulator) -> None:
-    r = ss(imm, inflammation=5)
+    r = imm.steady_state({"inflammation": 5})
     assert r["TNF_rel"] > 2 and r["IL1_rel"] > 2 and r["IL6_rel"] > 2
     assert r["F_RANKL"] > 1.5
     assert r["F_OC_diff"] > 1.2
@@ -32,7 +27,7 @@ def test_inflammation_drives_all_bone_edges(imm: Simulator) -> None:
 
 def test_cytokine_edges_nearly_silent_at_reference(imm: Simulator) -> None:
     # full TNF neutralisation in a healthy person changes the ports by less than ~15 %
-    r = ss(imm, anti_TNF=1)
+    r = imm.steady_state({"anti_TNF": 1})
     assert r["TNF_rel"] == pytest.approx(0.0, abs=1e-12)
     for port in PORTS:
         assert abs(r[port] - 1) < 0.15, port
@@ -45,36 +40,38 @@ def test_estradiol_loss_expands_t_cells_over_weeks(imm: Simulator) -> None:
     assert course.loc[60.0, "TNF_rel"] > course.loc[1.0, "TNF_rel"] > 1.0
     assert course.loc[60.0, "F_RANKL"] > 1.1
     # T-cell deficient (nude) mice: the TNF rise after OVX is lost (Cenci 2000)
-    nude_sham = ss(imm, Tcell_KO=1)
-    nude_ovx = ss(imm, Tcell_KO=1, E2_in=0)
+    nude_sham = imm.steady_state({"Tcell_KO": 1})
+    nude_ovx = imm.steady_state({"Tcell_KO": 1, "E2_in": 0})
     assert nude_ovx["TNF_rel"] == pytest.approx(nude_sham["TNF_rel"], rel=1e-9)
-    assert ss(imm, E2_in=0, w_e2_cyt=0)["F_RANKL"] == pytest.approx(1.0, abs=1e-12)
+    assert imm.steady_state({"E2_in": 0, "w_e2_cyt": 0})["F_RANKL"] == pytest.approx(1.0, abs=1e-12)
 
 
 def test_cortisol_suppresses_and_adrenal_loss_releases_cytokines(imm: Simulator) -> None:
-    high = ss(imm, cortisol_in=5)
-    low = ss(imm, cortisol_in=0)
+    high = imm.steady_state({"cortisol_in": 5})
+    low = imm.steady_state({"cortisol_in": 0})
     assert high["TNF_rel"] < 0.6 and high["IL6_rel"] < 0.6
     assert low["TNF_rel"] > 1.2
     assert high["F_RANKL"] < 1.0 < low["F_RANKL"]
-    assert ss(imm, cortisol_in=5, w_cortisol_cyt=0)["TNF_rel"] == pytest.approx(1.0, abs=1e-12)
+    assert imm.steady_state({"cortisol_in": 5, "w_cortisol_cyt": 0})["TNF_rel"] == pytest.approx(
+        1.0, abs=1e-12
+    )
 
 
 def test_cholinergic_anti_inflammatory_pathway(imm: Simulator) -> None:
-    infl = ss(imm, inflammation=5)
-    vns = ss(imm, inflammation=5, vagal_in=3)
-    vagotomy = ss(imm, inflammation=5, vagal_in=0)
+    infl = imm.steady_state({"inflammation": 5})
+    vns = imm.steady_state({"inflammation": 5, "vagal_in": 3})
+    vagotomy = imm.steady_state({"inflammation": 5, "vagal_in": 0})
     # VNS lowers TNF by ~50-80 % of the macrophage-driven part (Borovikova 2000)
     assert 0.2 <= vns["TNF_rel"] / infl["TNF_rel"] <= 0.6
     assert vagotomy["TNF_rel"] > infl["TNF_rel"]
     assert vns["F_RANKL"] < infl["F_RANKL"] < vagotomy["F_RANKL"]
-    assert ss(imm, vagal_in=0, w_vagal_cyt=0)["TNF_rel"] == pytest.approx(1.0, abs=1e-12)
+    assert imm.steady_state({"vagal_in": 0, "w_vagal_cyt": 0})["TNF_rel"] == pytest.approx(1.0, abs=1e-12)
 
 
 def test_cytokine_blockade(imm: Simulator) -> None:
-    infl = ss(imm, inflammation=5)
-    anti_tnf = ss(imm, inflammation=5, anti_TNF=0.9)
-    anti_il6 = ss(imm, inflammation=5, anti_IL6=0.9)
+    infl = imm.steady_state({"inflammation": 5})
+    anti_tnf = imm.steady_state({"inflammation": 5, "anti_TNF": 0.9})
+    anti_il6 = imm.steady_state({"inflammation": 5, "anti_IL6": 0.9})
     assert anti_tnf["TNF_rel"] == pytest.approx(0.1 * infl["TNF_rel"], rel=1e-9)
     assert anti_tnf["F_OC_diff"] < infl["F_OC_diff"] and anti_tnf["F_RANKL"] < infl["F_RANKL"]
     assert anti_tnf["F_OB_diff"] > infl["F_OB_diff"]

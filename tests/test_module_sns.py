@@ -7,7 +7,6 @@ import pytest
 from pybrainbone import Simulator
 
 PORTS = ["F_OB_diff", "F_RANKL", "F_OC_diff", "F_resorption"]
-FIFTY_YEARS = 50 * 365.25
 
 
 @pytest.fixture(scope="module")
@@ -15,12 +14,8 @@ def sns() -> Simulator:
     return Simulator("sns")
 
 
-def ss(sim: Simulator, **changes: float):
-    return sim.steady_state(changes=changes)
-
-
 def test_leptin_deficiency_lowers_sympathetic_tone(sns: Simulator) -> None:
-    ob = ss(sns, leptin_KO=1)
+    ob = sns.steady_state({"leptin_KO": 1})
     assert ob["leptin_rel"] == pytest.approx(0.0, abs=1e-9)
     assert ob["BDS_rel"] > 1.2  # leptin no longer suppresses brainstem serotonin
     assert ob["SNS_rel"] < 0.9
@@ -28,39 +23,41 @@ def test_leptin_deficiency_lowers_sympathetic_tone(sns: Simulator) -> None:
 
 
 def test_central_leptin_raises_tone_even_without_peripheral_leptin(sns: Simulator) -> None:
-    icv = ss(sns, leptin_icv=24)
+    icv = sns.steady_state({"leptin_icv": 24})
     assert icv["SNS_rel"] > 1.02 and icv["F_OB_diff"] < 1.0
-    ob_icv = ss(sns, leptin_KO=1, leptin_icv=24)
-    assert ob_icv["SNS_rel"] > ss(sns, leptin_KO=1)["SNS_rel"]
+    ob_icv = sns.steady_state({"leptin_KO": 1, "leptin_icv": 24})
+    assert ob_icv["SNS_rel"] > sns.steady_state({"leptin_KO": 1})["SNS_rel"]
 
 
 def test_tph2_loss_raises_tone_and_is_epistatic_to_leptin(sns: Simulator) -> None:
-    tph2 = ss(sns, Tph2_KO=1)
+    tph2 = sns.steady_state({"Tph2_KO": 1})
     assert tph2["BDS_rel"] == pytest.approx(0.0, abs=1e-12)
     assert tph2["SNS_rel"] > 1.3
     assert tph2["F_RANKL"] > 1.0 and tph2["F_OB_diff"] < 1.0
     # Yadav 2009: without brain serotonin, leptin deficiency no longer lowers tone
-    assert ss(sns, Tph2_KO=1, leptin_KO=1)["SNS_rel"] == pytest.approx(tph2["SNS_rel"], rel=1e-9)
+    assert sns.steady_state({"Tph2_KO": 1, "leptin_KO": 1})["SNS_rel"] == pytest.approx(
+        tph2["SNS_rel"], rel=1e-9
+    )
 
 
 def test_stress_and_central_cholinergic_links(sns: Simulator) -> None:
-    stressed = ss(sns, stress_in=2)
+    stressed = sns.steady_state({"stress_in": 2})
     assert 1.3 <= stressed["SNS_rel"] <= 1.6  # depression-like setting, sheet §6
-    assert ss(sns, stress_in=2, w_stress_sns=0)["SNS_rel"] == pytest.approx(1.0, abs=1e-12)
-    assert ss(sns, ach_central_in=0)["SNS_rel"] > 1.2  # M3 loss raises tone (Shi 2010)
-    assert ss(sns, ach_central_in=2)["SNS_rel"] < 1.0
+    assert sns.steady_state({"stress_in": 2, "w_stress_sns": 0})["SNS_rel"] == pytest.approx(1.0, abs=1e-12)
+    assert sns.steady_state({"ach_central_in": 0})["SNS_rel"] > 1.2  # M3 loss raises tone (Shi 2010)
+    assert sns.steady_state({"ach_central_in": 2})["SNS_rel"] < 1.0
 
 
 def test_t3_raises_beta_responsiveness_not_tone(sns: Simulator) -> None:
-    hyper = ss(sns, T3_in=2)
+    hyper = sns.steady_state({"T3_in": 2})
     assert hyper["SNS_rel"] == pytest.approx(1.0, abs=1e-12)
     assert hyper["beta2_rel"] > 1.1 and hyper["F_RANKL"] > 1.0
-    assert ss(sns, T3_in=2, w_t3_beta=0)["beta2_rel"] == pytest.approx(1.0, abs=1e-12)
+    assert sns.steady_state({"T3_in": 2, "w_t3_beta": 0})["beta2_rel"] == pytest.approx(1.0, abs=1e-12)
 
 
 def test_receptor_knockouts_are_separate(sns: Simulator) -> None:
-    b2 = ss(sns, Adrb2_KO=1)
-    b1 = ss(sns, Adrb1_KO=1)
+    b2 = sns.steady_state({"Adrb2_KO": 1})
+    b1 = sns.steady_state({"Adrb1_KO": 1})
     assert b2["beta2_rel"] == 0.0 and b2["beta1_rel"] == pytest.approx(1.0, abs=1e-12)
     assert b1["beta1_rel"] == 0.0 and b1["beta2_rel"] == pytest.approx(1.0, abs=1e-12)
     # bone cells signal mainly through beta2 (Elefteriou 2005; Aitken 2009)
@@ -77,8 +74,8 @@ def _dose_for_beta1(sim: Simulator, dose_name: str, target: float) -> float:
 
 
 def test_selective_vs_nonselective_blockade_at_equal_beta1_block(sns: Simulator) -> None:
-    prop = ss(sns, prop_dose=_dose_for_beta1(sns, "prop_dose", 0.5))
-    aten = ss(sns, aten_dose=_dose_for_beta1(sns, "aten_dose", 0.5))
+    prop = sns.steady_state({"prop_dose": _dose_for_beta1(sns, "prop_dose", 0.5)})
+    aten = sns.steady_state({"aten_dose": _dose_for_beta1(sns, "aten_dose", 0.5)})
     assert prop["beta1_rel"] == pytest.approx(0.5, rel=0.02)
     assert aten["beta1_rel"] == pytest.approx(0.5, rel=0.02)
     assert aten["beta2_rel"] > 0.7  # atenolol leaves beta2 signalling mostly intact
@@ -92,20 +89,20 @@ def test_selective_vs_nonselective_blockade_at_equal_beta1_block(sns: Simulator)
 def test_clinical_doses_give_expected_receptor_blockade(sns: Simulator) -> None:
     # propranolol 160 mg/day and atenolol 50 mg/day in a 70 kg adult (sheet §2.2: both receptors heavily
     # occupied by propranolol; atenolol beta1 ~80-90 %, beta2 ~50-65 % at peak, less on average)
-    prop = ss(sns, prop_dose=160 / 70)
-    aten = ss(sns, aten_dose=50 / 70)
+    prop = sns.steady_state({"prop_dose": 160 / 70})
+    aten = sns.steady_state({"aten_dose": 50 / 70})
     assert prop["beta2_rel"] < 0.2 and prop["beta1_rel"] < 0.6
     assert aten["beta1_rel"] < 0.4 and aten["beta2_rel"] > aten["beta1_rel"]
 
 
 def test_isoproterenol_lowers_ob_diff_and_raises_rankl(sns: Simulator) -> None:
-    iso = ss(sns, iso_dose=5)
+    iso = sns.steady_state({"iso_dose": 5})
     assert iso["beta1_rel"] > 2 and iso["beta2_rel"] > 2
     assert iso["F_OB_diff"] < 0.8
     assert iso["F_RANKL"] > 1.3
     assert iso["F_OC_diff"] > 1.0 and iso["F_resorption"] > 1.0
     # propranolol antagonises the agonist
-    both = ss(sns, iso_dose=5, prop_dose=20)
+    both = sns.steady_state({"iso_dose": 5, "prop_dose": 20})
     assert both["F_RANKL"] < iso["F_RANKL"]
 
 

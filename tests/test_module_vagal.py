@@ -6,20 +6,14 @@ import pytest
 
 from pybrainbone import Simulator
 
-FIFTY_YEARS = 50 * 365.25
-
 
 @pytest.fixture(scope="module")
 def vag() -> Simulator:
     return Simulator("vagal")
 
 
-def ss(sim: Simulator, **changes: float):
-    return sim.steady_state(changes=changes)
-
-
 def test_vagotomy_lowers_ach_and_osteoclast_apoptosis(vag: Simulator) -> None:
-    r = ss(vag, vagotomy=1)
+    r = vag.steady_state({"vagotomy": 1})
     assert r["vagal_rel"] == pytest.approx(0.0, abs=1e-9)
     assert r["ACh_rel"] == pytest.approx(0.0, abs=1e-9)
     assert r["F_OC_apop"] < 0.8
@@ -35,26 +29,26 @@ def test_vagotomy_time_and_fast_tone(vag: Simulator) -> None:
 
 
 def test_more_ach_raises_osteoclast_apoptosis(vag: Simulator) -> None:
-    vns = ss(vag, VNS=1)
-    ache = ss(vag, AChEI=0.5)
+    vns = vag.steady_state({"VNS": 1})
+    ache = vag.steady_state({"AChEI": 0.5})
     assert vns["vagal_rel"] == pytest.approx(2.0, rel=1e-9) and vns["F_OC_apop"] > 1.0
     assert ache["ACh_rel"] > 1.5 and ache["F_OC_apop"] > 1.0
     assert ache["vagal_rel"] == pytest.approx(1.0, abs=1e-12)
 
 
 def test_brain_il1_signalling_sustains_outflow(vag: Simulator) -> None:
-    r = ss(vag, IL1R_brain_KO=1)
+    r = vag.steady_state({"IL1R_brain_KO": 1})
     assert r["vagal_rel"] < 1.0 and r["F_OC_apop"] < 1.0  # Bajayo 2005/2012: more osteoclasts
 
 
 def test_central_cholinergic_output(vag: Simulator) -> None:
-    assert ss(vag, M3_KO=1)["ach_central_rel"] == pytest.approx(0.0, abs=1e-12)
-    assert ss(vag, AChEI_central=0.5)["ach_central_rel"] > 1.0
-    assert ss(vag, M3_KO=1)["F_OC_apop"] == pytest.approx(1.0, abs=1e-9)
+    assert vag.steady_state({"M3_KO": 1})["ach_central_rel"] == pytest.approx(0.0, abs=1e-12)
+    assert vag.steady_state({"AChEI_central": 0.5})["ach_central_rel"] > 1.0
+    assert vag.steady_state({"M3_KO": 1})["F_OC_apop"] == pytest.approx(1.0, abs=1e-9)
 
 
 def test_osteoclast_receptor_and_sign_switch(vag: Simulator) -> None:
-    assert ss(vag, nAChR_KO=1)["F_OC_apop"] < 1.0
-    flipped = ss(vag, vagotomy=1, sign_ACh_OC=-1)
+    assert vag.steady_state({"nAChR_KO": 1})["F_OC_apop"] < 1.0
+    flipped = vag.steady_state({"vagotomy": 1, "sign_ACh_OC": -1})
     assert flipped["F_OC_apop"] > 1.0
-    assert ss(vag, sign_ACh_OC=-1)["F_OC_apop"] == pytest.approx(1.0, abs=1e-12)
+    assert vag.steady_state({"sign_ACh_OC": -1})["F_OC_apop"] == pytest.approx(1.0, abs=1e-12)
