@@ -104,3 +104,17 @@ def test_leptin_loss_is_hypogonadotropic(sim: Simulator) -> None:
     assert end["E2"] == pytest.approx(sim.parameters()["value"]["E2_floor"], rel=1e-3)
     fasting = sim.simulate(end=120.0, points=2, changes={"leptin_in": 0.25}).iloc[-1]
     assert 0.5 < fasting["LH"] / 5.0 < 0.95  # lowered, not abolished (Ahima 1996)
+
+
+def test_beta2_atf4_signal_gates_the_osteoclast_side_of_estradiol_loss(sim: Simulator) -> None:
+    # Elefteriou 2005: ovariectomy cannot raise resorption without beta2 signalling; the osteoblast
+    # apoptosis factor is not part of that gate.
+    intact = final(sim, {"OVX": 1})
+    no_beta2 = final(sim, {"OVX": 1, "atf4_in": 0.0})
+    for factor in ("F_RANKL", "F_OPG", "F_OC_apop"):
+        assert intact[factor] != pytest.approx(1.0, abs=0.05)
+        assert no_beta2[factor] == pytest.approx(1.0, abs=1e-12)
+    assert no_beta2["F_OB_apop"] == pytest.approx(intact["F_OB_apop"], rel=1e-9)
+    half = final(sim, {"OVX": 1, "atf4_in": 0.5})
+    # the gate scales the exponent: half the signal leaves the square root of the full effect
+    assert half["F_RANKL"] == pytest.approx(intact["F_RANKL"] ** 0.5, rel=1e-6)

@@ -116,3 +116,15 @@ def test_leptin_follows_fat_mass_within_a_day(sns: Simulator) -> None:
     course = sns.simulate(end=2, points=21, changes={"fat_mass_in": 2}, selections=["leptin_rel"])
     assert course["leptin_rel"].iloc[-1] == pytest.approx(2.0, rel=1e-3)
     assert course["leptin_rel"].iloc[1] < 1.9  # not instantaneous (t1/2 3.4 h)
+
+
+def test_atf4_signal_closed_form(sns: Simulator) -> None:
+    # ATF4_rel = s (1 + EC) / (EC + s) with s the bone beta signal: 1 at the reference, 0 without beta
+    # receptors, and bounded by 1 + EC under a full agonist.
+    assert sns.steady_state()["ATF4_rel"] == pytest.approx(1.0, abs=1e-12)
+    assert sns.steady_state({"Adrb1_KO": 1, "Adrb2_KO": 1})["ATF4_rel"] == pytest.approx(0.0, abs=1e-12)
+    ob = sns.steady_state({"leptin_KO": 1})
+    ec = sns.parameters()["value"]["EC_RANKL_sns"]
+    s = ob["beta_signal_rel"]
+    assert ob["ATF4_rel"] == pytest.approx(s * (1 + ec) / (ec + s), rel=1e-12)
+    assert 1.0 < sns.steady_state({"iso_dose": 10})["ATF4_rel"] < 1 + ec

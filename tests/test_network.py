@@ -38,6 +38,7 @@ def edges():  # type: ignore[no-untyped-def]
         ("vagus", "cytokines", "-"),  # vagal tone -| cytokines
         ("HPT", "SNS", "+"),  # thyroid hormone raises beta-adrenergic responsiveness
         ("HPG", "OXT", "+"),  # estradiol raises oxytocin
+        ("SNS", "HPG", "+"),  # beta2-ATF4 needed for the gonadectomy resorption response (Elefteriou 2005)
     ],
 )
 def test_literature_signs(edges, source: str, target: str, sign: str) -> None:  # type: ignore[no-untyped-def]
