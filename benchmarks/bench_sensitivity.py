@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import roadrunner
 
+from pybrainbone import SolverOptions
 from pybrainbone.experiments.expressions import parse_expression
 from pybrainbone.experiments.runner import Runner
 from pybrainbone.experiments.spec import UniformTimeCourse, load_experiment
@@ -32,9 +33,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def bare_loop(objective: Objective, samples: np.ndarray) -> tuple[float, np.ndarray]:
     """The same simulations with a bare RoadRunner: reset, set values, simulate, evaluate the expression."""
     rr = roadrunner.RoadRunner(objective.model.sbml)
-    rr.integrator.relative_tolerance = 1e-9
-    rr.integrator.absolute_tolerance = 1e-15
-    rr.integrator.maximum_num_steps = 200_000
+    options = SolverOptions()  # the wrapper's defaults, so both loops integrate alike
+    rr.integrator.relative_tolerance = options.relative_tolerance
+    rr.integrator.absolute_tolerance = options.absolute_tolerance
+    rr.integrator.maximum_num_steps = options.maximum_num_steps
     sim = objective.experiment.simulation
     assert isinstance(sim, UniformTimeCourse)
     dg = next(d for d in objective.experiment.data_generators if d.id == objective.output.data_generator)

@@ -386,8 +386,6 @@ def test_whole_model_morris_screen_completes(tmp_path: Path, monkeypatch: pytest
 
 
 def test_pre_equilibrated_start_is_recomputed_per_sample(runner: Runner) -> None:
-    if "pre_equilibration" not in Experiment.model_fields:
-        pytest.skip("this checkout's experiment spec has no pre_equilibration")
     spec = {**SPEC, "pre_equilibration": {"changes": {"ks": 2.0}}}
     objective = make_objective(Experiment.model_validate(spec), "z@0", ["k1"], runner=runner)
     sim = runner.simulator("sens_toy")

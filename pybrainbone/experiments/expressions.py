@@ -12,9 +12,9 @@
 from __future__ import annotations
 
 import ast
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 _BINARY: dict[type[ast.operator], tuple[str, Callable[[Any, Any], Any]]] = {
@@ -24,8 +24,20 @@ _BINARY: dict[type[ast.operator], tuple[str, Callable[[Any, Any], Any]]] = {
     ast.Div: ("/", lambda a, b: a / b),
     ast.Pow: ("^", lambda a, b: a**b),
 }
-_FUNCTIONS: dict[str, Callable[..., Any]] = {"log": math.log, "exp": math.exp, "abs": abs, "sqrt": math.sqrt}
-_NUMPY_FUNCTIONS = {"log": "log", "exp": "exp", "abs": "abs", "sqrt": "sqrt"}
+# evaluated with numpy's functions of the same names (elementwise over time courses)
+_FUNCTIONS = frozenset({"log", "exp", "abs", "sqrt"})
+_ALLOWED_NODES = (
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Constant,
+    ast.Attribute,
+    ast.Name,
+    ast.Call,
+    ast.Load,
+    ast.USub,
+    ast.UAdd,
+    *_BINARY,
+)
 
 
 class ExpressionError(ValueError):
@@ -57,6 +69,9 @@ class Expression:
         return _infix(self.tree, name)
 
 
+# Cached: every spec's expressions are parsed by validation, the runner and the exporters alike; the
+# returned Expression is frozen and nobody mutates its tree.
+@lru_cache(maxsize=1024)
 def parse_expression(text: str) -> Expression:
     """Parse and check ``text``; raise :class:`ExpressionError` saying what is not allowed."""
     try:
@@ -64,19 +79,7 @@ def parse_expression(text: str) -> Expression:
     except SyntaxError as exc:
         raise ExpressionError(f"not a valid expression: {text!r} ({exc.msg})") from None
     for node in ast.walk(tree):
-        allowed = (
-            ast.BinOp,
-            ast.UnaryOp,
-            ast.Constant,
-            ast.Attribute,
-            ast.Name,
-            ast.Call,
-            ast.Load,
-            ast.USub,
-            ast.UAdd,
-            *_BINARY,
-        )
-        if not isinstance(node, allowed):
+        if not isinstance(node, _ALLOWED_NODES):
             raise ExpressionError(f"{type(node).__name__} is not allowed in expression {text!r}")
         if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float)):
             raise ExpressionError(f"only numbers may appear as constants in {text!r}")
@@ -111,7 +114,7 @@ def _eval(node: ast.expr, values: Mapping[tuple[str, str], Any]) -> Any:
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         import numpy as np
 
-        func = getattr(np, _NUMPY_FUNCTIONS[node.func.id])
+        func = getattr(np, node.func.id)
         return func(*[_eval(a, values) for a in node.args])
     raise ExpressionError(f"cannot evaluate {ast.dump(node)}")
 

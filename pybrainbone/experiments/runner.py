@@ -117,16 +117,19 @@ class Runner:
             self._simulators[model] = Simulator(model)
         return self._simulators[model]
 
+    def shared_changes(self, experiment: Experiment) -> dict[str, float]:
+        """What every arm starts with before its own changes: organism preset, then the shared ``changes``."""
+        reference = self.simulator(experiment.model).parameters()["value"].to_dict()
+        changes = organism(experiment.organism).changes(reference)
+        changes.update(experiment.changes)
+        return changes
+
     def arm_changes(self, experiment: Experiment, arm_id: str) -> dict[str, float]:
         """Everything an arm sets at its start: organism preset, the experiment's shared changes, the arm's
         own (later wins), and with ``pre_equilibration`` the pre-equilibrated value of every other state.
         """
-        sim = self.simulator(experiment.model)
-        reference = sim.parameters()["value"].to_dict()
-        changes = organism(experiment.organism).changes(reference)
-        changes.update(experiment.changes)
-        shared = dict(changes)
-        changes.update(experiment.arm(arm_id).changes)
+        shared = self.shared_changes(experiment)
+        changes = {**shared, **experiment.arm(arm_id).changes}
         if experiment.pre_equilibration is not None:
             condition = {**shared, **experiment.pre_equilibration.changes}
             for sid, value in self._pre_equilibrated(experiment.model, condition).items():

@@ -66,7 +66,6 @@ import libsbml
 import libsedml
 
 from pybrainbone.atomic import atomic_path
-from pybrainbone.build import compile_model
 from pybrainbone.errors import PyBrainBoneError
 from pybrainbone.experiments.expressions import ExpressionError, parse_expression
 from pybrainbone.experiments.runner import Runner
@@ -219,7 +218,7 @@ def export_document(
     """The experiment as a ``libsedml.SedDocument`` (L1V4); see the module docstring for the mapping."""
     runner = runner or Runner()
     runner.check_names(experiment)
-    index = _SbmlIndex(compile_model(experiment.model).sbml)
+    index = _SbmlIndex(runner.simulator(experiment.model).model.sbml)
     taken = _used_ids(experiment)
     doc = libsedml.SedDocument(SEDML_LEVEL, SEDML_VERSION)
     if experiment.name:
@@ -311,7 +310,7 @@ def export_document(
         dg = doc.createDataGenerator()
         _check(dg.setId(time_id), "time data generator")
         dg.setName("time")
-        var_id = _fresh(f"{time_id}_var", set())
+        var_id = f"{time_id}_var"
         _add_variable(dg, var_id, experiment.arms[0].id, "time", index)
         _check(dg.setMath(_math(var_id)), "time math")
     scan_value_ids: dict[str, str] = {}
@@ -347,14 +346,14 @@ def export_document(
     for output in experiment.outputs:
         if isinstance(output, Report):
             columns = sorted(output.data_generators, key=lambda d: bool(dg_scans[d]))
-            _add_report(doc, output.id, columns, experiment)
+            _add_report(doc, output.id, columns)
         else:
-            _add_plot(doc, output, experiment, time_id, scan_value_ids, dg_scans)
+            _add_plot(doc, output, time_id, scan_value_ids, dg_scans)
     ordered = sorted(experiment.data_generators, key=lambda d: bool(dg_scans[d.id]))
     all_columns = ([time_id] if time_id else []) + [d.id for d in ordered]
     all_data = _fresh(ALL_DATA, outputs_taken)
     if all_columns:
-        _add_report(doc, all_data, all_columns, experiment, name="every data generator")
+        _add_report(doc, all_data, all_columns, name="every data generator")
 
     doc.setAnnotation(
         _annotation(
@@ -371,23 +370,21 @@ def export_document(
     return doc
 
 
-def _add_report(doc: Any, report_id: str, columns: list[str], experiment: Experiment, name: str = "") -> None:
+def _add_report(doc: Any, report_id: str, columns: list[str], name: str = "") -> None:
     report = doc.createReport()
     _check(report.setId(report_id), f"report id {report_id!r}")
     if name:
         report.setName(name)
-    labels = {d.id: d.id for d in experiment.data_generators}
     for column in columns:
         dataset = report.createDataSet()
         _check(dataset.setId(f"{report_id}_{column}"), f"dataset id in {report_id!r}")
-        _check(dataset.setLabel(labels.get(column, column)), "dataset label")
+        _check(dataset.setLabel(column), "dataset label")
         _check(dataset.setDataReference(column), "dataset reference")
 
 
 def _add_plot(
     doc: Any,
     plot: Plot,
-    experiment: Experiment,
     time_id: str | None,
     scan_value_ids: Mapping[str, str],
     dg_scans: Mapping[str, set[str]],
@@ -450,12 +447,15 @@ def export_omex(experiment: Experiment, path: str | os.PathLike[str], runner: Ru
     import libcombine
 
     target = Path(path)
+    runner = runner or Runner()
     sedml = export_sedml(experiment, "model.xml", runner)
     archive = libcombine.CombineArchive()
     sbml_format = libcombine.KnownFormats.lookupFormat("sbml")
     sedml_format = libcombine.KnownFormats.lookupFormat("sedml")
     sedml_name = f"{experiment.id}.sedml"
-    ok = archive.addFileFromString(compile_model(experiment.model).sbml, "model.xml", sbml_format, False)
+    ok = archive.addFileFromString(
+        runner.simulator(experiment.model).model.sbml, "model.xml", sbml_format, False
+    )
     ok = ok and archive.addFileFromString(sedml, sedml_name, sedml_format, True)
     description = libcombine.OmexDescription()
     description.setAbout(".")

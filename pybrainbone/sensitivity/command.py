@@ -6,7 +6,6 @@ Kept here so that :mod:`pybrainbone.cli` only registers the sub-command.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 from pybrainbone.atomic import atomic_open
@@ -73,16 +72,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _engine(args: argparse.Namespace) -> dict[str, object]:
+    """The CLI's engine options; ``evaluate`` picks the engine from them (dask with a scheduler, else
+    processes on more than one worker, else serial)."""
     if args.workers is not None and args.workers < 1:
         raise InvalidValueError(f"--workers must be >= 1, got {args.workers}")
-    if args.scheduler:
-        return {"engine": "dask", "scheduler": args.scheduler, "chunk_size": args.chunk_size}
-    workers = args.workers or os.cpu_count() or 1
-    return {
-        "engine": "serial" if workers == 1 else "processes",
-        "workers": workers,
-        "chunk_size": args.chunk_size,
-    }
+    return {"workers": args.workers, "scheduler": args.scheduler, "chunk_size": args.chunk_size}
 
 
 def run_command(args: argparse.Namespace) -> int:

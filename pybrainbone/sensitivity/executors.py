@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -58,7 +58,6 @@ class Evaluation:
     workers: int
     seconds: float
     chunk_size: int
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def samples_per_second(self) -> float:

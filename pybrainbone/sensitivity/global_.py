@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -48,7 +48,6 @@ class GlobalResult:
     settings: dict[str, Any]
     evaluation: Evaluation
     second_order: pd.DataFrame | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         ev = self.evaluation
@@ -126,6 +125,13 @@ def _drop_blocks(y: np.ndarray, block: int, what: str) -> tuple[np.ndarray, str]
     return np.repeat(good, block), text
 
 
+def _ranked(problem: Problem, res: Any, columns: tuple[str, ...], by: str) -> pd.DataFrame:
+    """One row per parameter with SALib's ``columns``, ranked by ``by`` (1 = most influential)."""
+    table = pd.DataFrame({"parameter": problem.names, **{c: res[c] for c in columns}})
+    table["rank"] = table[by].rank(ascending=False, method="min").astype(int)
+    return table.sort_values(["rank", "parameter"]).reset_index(drop=True)
+
+
 def morris(
     objective: Objective,
     problem: Problem,
@@ -150,17 +156,7 @@ def morris(
     res = analyze.analyze(
         spec, unit[keep], y[keep], num_resamples=num_resamples, num_levels=num_levels, seed=seed
     )
-    table = pd.DataFrame(
-        {
-            "parameter": problem.names,
-            "mu": res["mu"],
-            "mu_star": res["mu_star"],
-            "sigma": res["sigma"],
-            "mu_star_conf": res["mu_star_conf"],
-        }
-    )
-    table["rank"] = table["mu_star"].rank(ascending=False, method="min").astype(int)
-    table = table.sort_values(["rank", "parameter"]).reset_index(drop=True)
+    table = _ranked(problem, res, ("mu", "mu_star", "sigma", "mu_star_conf"), by="mu_star")
     settings = {
         "trajectories": n,
         "num_levels": num_levels,
@@ -199,17 +195,7 @@ def sobol(
     res = analyze.analyze(
         spec, y[keep], calc_second_order=second_order, num_resamples=num_resamples, seed=seed
     )
-    table = pd.DataFrame(
-        {
-            "parameter": problem.names,
-            "S1": res["S1"],
-            "S1_conf": res["S1_conf"],
-            "ST": res["ST"],
-            "ST_conf": res["ST_conf"],
-        }
-    )
-    table["rank"] = table["ST"].rank(ascending=False, method="min").astype(int)
-    table = table.sort_values(["rank", "parameter"]).reset_index(drop=True)
+    table = _ranked(problem, res, ("S1", "S1_conf", "ST", "ST_conf"), by="ST")
     s2 = None
     if second_order:
         rows = [
@@ -280,17 +266,7 @@ def efast(
         # caveat is recorded in the result's settings instead.
         warnings.filterwarnings("ignore", message="FAST confidence intervals", category=UserWarning)
         res = analyze.analyze(spec, analysed, M=m, num_resamples=num_resamples, seed=seed)
-    table = pd.DataFrame(
-        {
-            "parameter": problem.names,
-            "S1": res["S1"],
-            "S1_conf": res["S1_conf"],
-            "ST": res["ST"],
-            "ST_conf": res["ST_conf"],
-        }
-    )
-    table["rank"] = table["ST"].rank(ascending=False, method="min").astype(int)
-    table = table.sort_values(["rank", "parameter"]).reset_index(drop=True)
+    table = _ranked(problem, res, ("S1", "S1_conf", "ST", "ST_conf"), by="ST")
     settings = {
         "runs_per_parameter": n,
         "M": m,

@@ -32,7 +32,6 @@ from pybrainbone.errors import (
 from pybrainbone.experiments.expressions import parse_expression
 from pybrainbone.experiments.runner import Runner
 from pybrainbone.experiments.spec import Experiment, SteadyState, UniformTimeCourse
-from pybrainbone.organisms import organism
 from pybrainbone.simulator import Simulator
 
 
@@ -145,7 +144,7 @@ class Objective:
     def _pre_equilibrated(self, simulator: Simulator, sample: Mapping[str, float]) -> dict[str, float]:
         """With ``pre_equilibration`` in the spec: the start state for this sample (recomputed per sample,
         since the sampled parameters move the steady state); else nothing."""
-        pre = getattr(self.experiment, "pre_equilibration", None)
+        pre = self.experiment.pre_equilibration
         if pre is None:
             return {}
         state = simulator.steady_state({**self.shared_changes, **sample, **pre.changes})
@@ -158,19 +157,11 @@ class Objective:
         raise KeyError(self.output.data_generator)  # checked in make_objective
 
 
-def shared_changes(runner: Runner, experiment: Experiment) -> dict[str, float]:
-    """What every arm starts with before its own changes: organism preset, then the shared ``changes``."""
-    reference = runner.simulator(experiment.model).parameters()["value"].to_dict()
-    changes = organism(experiment.organism).changes(reference)
-    changes.update(experiment.changes)
-    return changes
-
-
 def experiment_nominal(runner: Runner, experiment: Experiment) -> dict[str, float]:
     """Every parameter's value in the experiment before any arm's own changes (organism + shared changes)."""
     sim = runner.simulator(experiment.model)
     values = sim.parameters()["value"].to_dict()
-    values.update({k: v for k, v in shared_changes(runner, experiment).items() if k in values})
+    values.update({k: v for k, v in runner.shared_changes(experiment).items() if k in values})
     return {str(k): float(v) for k, v in values.items()}
 
 
@@ -194,7 +185,6 @@ def make_objective(
     names: Sequence[str],
     *,
     runner: Runner | None = None,
-    model: CompiledModel | None = None,
     series: bool = False,
 ) -> Objective:
     """Validate ``output`` and ``names`` against the spec and build its :class:`Objective`."""
@@ -242,11 +232,11 @@ def make_objective(
     for arm, var in parse_expression(expression).references:
         needed[arm].add(var)
     return Objective(
-        model=model or simulator.model,
+        model=simulator.model,
         experiment=experiment,
         output=out,
         names=tuple(names),
-        shared_changes=shared_changes(runner, experiment),
+        shared_changes=runner.shared_changes(experiment),
         arm_changes={arm: dict(experiment.arm(arm).changes) for arm in arms_used},
         variables={a: sorted(v) for a, v in needed.items()},
         nominal=experiment_nominal(runner, experiment),

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -92,15 +92,6 @@ class Problem:
             if p.distribution == "log-uniform":
                 values[:, j] = np.power(10.0, values[:, j])
         return values
-
-    def as_dict(self) -> dict[str, Any]:
-        """The problem as problem-file data (explicit low/high for every parameter)."""
-        return {
-            "parameters": {
-                p.name: {"low": p.low, "high": p.high, "distribution": p.distribution}
-                for p in self.parameters
-            }
-        }
 
     def table(self) -> list[dict[str, Any]]:
         return [
@@ -250,19 +241,8 @@ def load_problem(path: str | Path, nominal: Mapping[str, float], model: str) -> 
     return problem_from_data(read_yaml(path, ProblemError, "problem file"), nominal, model, str(path))
 
 
-def check_names(problem: Problem, forbidden: Mapping[str, str]) -> None:
-    """Refuse parameters in ``forbidden`` (name -> why), e.g. those an experiment arm sets itself."""
-    for name in problem.names:
-        if name in forbidden:
-            raise ProblemError(f"cannot vary {name!r}: {forbidden[name]}")
-
-
 def positive_int(name: str, value: object, minimum: int = 1) -> int:
     """``value`` as an int >= ``minimum`` or a clear error."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < minimum:
         raise InvalidValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
-
-
-def ordered_unique(names: Sequence[str]) -> list[str]:
-    return list(dict.fromkeys(names))
