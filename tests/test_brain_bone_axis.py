@@ -48,7 +48,7 @@ def test_ports_are_products_of_the_pathway_factors(axis: Simulator) -> None:
     for port, modules in expected.items():
         found = set(re.findall(r"(\w+?)_F_" + port[2:], rules[f"core_{port}"]))
         assert found == modules, f"{port}: {found}"
-    assert len(link_switches(axis)) >= 13
+    assert len(link_switches(axis)) == 16
 
 
 def test_reference_is_a_steady_state(axis: Simulator) -> None:

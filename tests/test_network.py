@@ -1,4 +1,6 @@
-"""The network map is read from the composed model and its signs are measured, not typed."""
+"""The network map is read from the composed model. Port signs are measured in each module; cross-link
+signs come from the `// network:` comments, so for those rows this checks the declared sign (their effects
+are checked by the experiments' targets, e.g. adrb2_knockout for SNS -> HPG)."""
 
 from __future__ import annotations
 
