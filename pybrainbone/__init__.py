@@ -14,7 +14,8 @@ from pybrainbone.errors import (
     SimulationError,
     UnknownNameError,
 )
-from pybrainbone.simulator import Simulator, SolverOptions
+from pybrainbone.options import SolverOptions
+from pybrainbone.simulator import Simulator
 
 __version__ = "0.1.0"
 

@@ -20,7 +20,9 @@ from pybrainbone import __version__
 from pybrainbone.atomic import atomic_open
 from pybrainbone.build import available_models, compile_model, write_sbml
 from pybrainbone.errors import InvalidValueError, PyBrainBoneError
-from pybrainbone.simulator import Simulator, check_value
+from pybrainbone.options import SolverOptions
+from pybrainbone.simulator import Simulator
+from pybrainbone.values import check_value
 
 #: What ``simulate`` reports and plots when no ``--select`` is given, if the model has them.
 DEFAULT_PLOT = ("BMD", "BV", "OBp", "OBa", "OCa", "P1NP_rel", "CTX_rel", "RANKL", "OPG")
@@ -35,6 +37,19 @@ def _parse_assignment(text: str) -> tuple[str, float]:
     except ValueError:
         raise InvalidValueError(f"--set {name.strip()}: {value!r} is not a number") from None
     return name.strip(), check_value(name.strip(), number)
+
+
+def _add_solver_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--rtol", type=float, help="CVODE relative tolerance (default 1e-9, or the spec's)")
+    p.add_argument("--atol", type=float, help="CVODE absolute tolerance (default 1e-15, or the spec's)")
+
+
+def _solver_changes(args: argparse.Namespace) -> dict[str, float]:
+    """The solver settings given on the command line (validated like every other value)."""
+    given = {"relative_tolerance": args.rtol, "absolute_tolerance": args.atol}
+    chosen = {k: check_value(f"--{k}", v) for k, v in given.items() if v is not None}
+    SolverOptions().with_(**chosen)  # refuses tolerances outside (0, 1) with a one-line error
+    return chosen
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -71,9 +86,12 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     changes = dict(_parse_assignment(item) for item in args.set or [])
     if args.end <= 0:
         raise InvalidValueError(f"--end must be a positive number of days, got {args.end}")
+    options = SolverOptions().with_(**_solver_changes(args))
     sim = Simulator(args.model)
     selections = args.select or None
-    frame = sim.simulate(end=args.end, points=args.points, changes=changes, selections=selections)
+    frame = sim.simulate(
+        end=args.end, points=args.points, changes=changes, selections=selections, options=options
+    )
     units = frame.attrs["units"]
     out = frame.rename(columns=lambda c: f"{c} [{units[c]}]" if units.get(c) else c)
     out.index.name = "time [day]"
@@ -103,7 +121,9 @@ def _spec_paths(specs: Sequence[str]) -> list[Path]:
 def _cmd_run(args: argparse.Namespace) -> int:
     from pybrainbone.experiments.runner import run_all
 
-    results = run_all(_spec_paths(args.specs), out_dir=args.out, progress=not args.quiet)
+    results = run_all(
+        _spec_paths(args.specs), out_dir=args.out, progress=not args.quiet, solver=_solver_changes(args)
+    )
     for result in results:
         passed = sum(t.passed for t in result.targets)
         print(f"{result.experiment.id}: {passed}/{len(result.targets)} targets met; outputs in {args.out}/")
@@ -218,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--select", nargs="+", metavar="NAME", help="variables to report (default: all)")
     p.add_argument("-o", "--output", required=True, help="CSV file to write")
     p.add_argument("--plot", help="PNG/SVG/PDF figure to write")
+    _add_solver_arguments(p)
     p.set_defaults(func=_cmd_simulate)
 
     p = sub.add_parser(
@@ -228,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("specs", nargs="+", metavar="SPEC", help="spec files or directories (e.g. experiments/)")
     p.add_argument("-o", "--out", default="results", help="output directory (default: results)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    _add_solver_arguments(p)
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser(

@@ -20,8 +20,7 @@ def axis() -> Simulator:
 
 
 def max_rate(sim: Simulator, changes: dict[str, float]) -> float:
-    sim._prepare(changes)
-    return float(np.max(np.abs(sim._rr.getRatesOfChange())))
+    return float(np.max(np.abs(sim.rates(changes).to_numpy())))
 
 
 def link_switches(sim: Simulator) -> list[str]:

@@ -190,6 +190,7 @@ class Runner:
             start=simulation.start,
             changes=changes,
             selections=variables,
+            options=experiment.solver.options(),
         )
 
     def run(self, experiment: Experiment) -> ExperimentResult:
@@ -311,14 +312,22 @@ def write_outputs(result: ExperimentResult, out_dir: str | Path, figure: bool = 
 
 
 def run_all(
-    paths: Iterable[Path], out_dir: str | Path | None = None, progress: bool = True
+    paths: Iterable[Path],
+    out_dir: str | Path | None = None,
+    progress: bool = True,
+    solver: Mapping[str, float] | None = None,
 ) -> list[ExperimentResult]:
-    """Run several spec files (one runner, so each model compiles once); optional outputs and progress bar."""
+    """Run several spec files (one runner, so each model compiles once); optional outputs and progress bar.
+
+    ``solver`` overrides solver settings of every spec (e.g. ``{"relative_tolerance": 1e-7}``).
+    """
     from tqdm import tqdm
 
     from pybrainbone.experiments.spec import load_experiment
 
     specs = [load_experiment(p) for p in paths]  # validate all before running any
+    if solver:
+        specs = [s.model_copy(update={"solver": s.solver.model_copy(update=dict(solver))}) for s in specs]
     runner = Runner()
     results = []
     bar = tqdm(specs, desc="experiments", unit="exp", disable=not progress or len(specs) < 2)

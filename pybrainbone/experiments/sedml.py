@@ -76,7 +76,6 @@ from pybrainbone.experiments.spec import (
     UniformTimeCourse,
     experiment_from_data,
 )
-from pybrainbone.simulator import SolverOptions
 
 #: SED-ML level and version we write (libsedml's default is newer: pin it).
 SEDML_LEVEL, SEDML_VERSION = 1, 4
@@ -243,7 +242,7 @@ def export_document(
             _check(change.setNewValue(_number(value)), f"new value of {sid!r}")
 
     # simulation, with our solver settings
-    options = SolverOptions()
+    options = experiment.solver.options()
     if isinstance(experiment.simulation, UniformTimeCourse):
         course = experiment.simulation
         sim = doc.createUniformTimeCourse()

@@ -35,6 +35,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pybrainbone.errors import PyBrainBoneError
+from pybrainbone.options import SolverOptions
 from pybrainbone.experiments.expressions import ExpressionError, parse_expression
 from pybrainbone.organisms import ORGANISMS
 from pybrainbone.yaml_files import read_yaml
@@ -85,6 +86,25 @@ class PreEquilibration(_Frozen):
     """
 
     changes: dict[str, FiniteFloat] = Field(default_factory=dict)
+
+
+class Solver(_Frozen):
+    """Integrator settings for every time course of the experiment (SED-ML algorithm parameters).
+
+    Defaults are the simulator's (``SolverOptions``); global analyses may loosen them for speed and check
+    the error on a few samples.
+    """
+
+    relative_tolerance: Annotated[float, Field(gt=0, lt=1)] = SolverOptions.relative_tolerance
+    absolute_tolerance: Annotated[float, Field(gt=0, lt=1)] = SolverOptions.absolute_tolerance
+    maximum_num_steps: Annotated[int, Field(ge=1)] = SolverOptions.maximum_num_steps
+
+    def options(self) -> SolverOptions:
+        return SolverOptions(
+            relative_tolerance=self.relative_tolerance,
+            absolute_tolerance=self.absolute_tolerance,
+            maximum_num_steps=self.maximum_num_steps,
+        )
 
 
 class Arm(_Frozen):
@@ -184,6 +204,7 @@ class Experiment(_Frozen):
     changes: dict[str, FiniteFloat] = Field(default_factory=dict)
     pre_equilibration: PreEquilibration | None = None
     simulation: Simulation
+    solver: Solver = Field(default_factory=Solver)
     arms: Annotated[list[Arm], Field(min_length=1)]
     control: Identifier | None = None
     scans: list[Scan] = Field(default_factory=list)

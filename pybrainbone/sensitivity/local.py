@@ -154,25 +154,9 @@ def _forward(
     points: int,
     changes: Mapping[str, float],
 ) -> np.ndarray:
-    not_states = [o for o in outputs if o not in sim.state_ids]
-    if not_states:
-        raise InvalidValueError(
-            f"the forward sensitivity solver reports state variables only; {not_states} are not states "
-            "(use method='fd')"
-        )
-    rr: Any = sim._rr
-    sim._prepare(changes)
-    sim._apply_options(sim.options)
-    try:
-        _, sens, rows, cols = rr.timeSeriesSensitivities(
-            start, end, points, params=parameters, species=outputs
-        )
-    except RuntimeError as exc:
-        raise SimulationError(f"forward sensitivities of {sim.name!r} failed: {exc}") from None
-    sens = np.asarray(sens, dtype=float)
-    order = [list(rows).index(p) for p in parameters]
-    col_order = [list(cols).index(o) for o in outputs]
-    sens = sens[:, order][:, :, col_order]
+    _, sens = sim.forward_sensitivities(
+        parameters, outputs, start=start, end=end, points=points, changes=changes
+    )
     if sens.size and not np.any(sens):
         raise SimulationError(
             "libRoadRunner's forward sensitivity solver returned only zeros (seen with libroadrunner 2.10.0 "

@@ -1,0 +1,47 @@
+"""Solver settings: one immutable record that the simulator, the experiment specs and the SED-ML writer share.
+
+>>> from pybrainbone.options import SolverOptions
+>>> SolverOptions().with_(relative_tolerance=1e-7).relative_tolerance
+1e-07
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from pybrainbone.errors import InvalidValueError
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """CVODE settings. Tight defaults: cross-simulator checks compare at 1e-4 relative."""
+
+    relative_tolerance: float = 1e-9
+    absolute_tolerance: float = 1e-15
+    maximum_num_steps: int = 200_000
+    stiff: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("relative_tolerance", "absolute_tolerance"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise InvalidValueError(f"{name} must be a finite number, got {value!r}")
+            if not 0 < value < 1:
+                raise InvalidValueError(f"{name} must lie in (0, 1), got {value!r}")
+        steps = self.maximum_num_steps
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+            raise InvalidValueError(f"maximum_num_steps must be a positive integer, got {steps!r}")
+
+    def with_(self, **kwargs: Any) -> SolverOptions:
+        """Copy with some fields replaced (unknown names are refused)."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise InvalidValueError(f"unknown solver option(s) {unknown}; known: {sorted(known)}")
+        return replace(self, **kwargs)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain values, e.g. for provenance records."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}

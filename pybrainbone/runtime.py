@@ -1,0 +1,155 @@
+"""One loaded libRoadRunner model: the reset protocol, integration and batch access to the state vector.
+
+This is the only module that touches a RoadRunner instance. Every run starts from the model's reference
+state and applies its own changes (:meth:`ModelRuntime.prepare`), so runs never leak into each other.
+
+The state vector is read and written in one call per kind (rate-rule variables through the global
+parameter array, species through their amounts) instead of one ``setValue`` per element: a Newton step
+on the whole model evaluates the right-hand side dozens of times, and per-element access cost more than
+the evaluations themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from pybrainbone.errors import PyBrainBoneError, SimulationError, unknown_name
+from pybrainbone.jit_cache import load_roadrunner
+from pybrainbone.model_info import ModelInfo
+from pybrainbone.options import SolverOptions
+from pybrainbone.values import check_value
+
+Changes = Mapping[str, float]
+
+
+class ModelRuntime:
+    """A compiled model loaded into libRoadRunner, reset to its reference state before every run."""
+
+    def __init__(self, sbml: str, digest: str, info: ModelInfo, *, use_cache: bool = True) -> None:
+        self.info = info
+        self._rr = load_roadrunner(sbml, info.name, digest, use_cache=use_cache)
+        size = len(self._rr.getRatesOfChange())
+        self.state_ids: tuple[str, ...] = tuple(self._rr.model.getStateVectorId(i) for i in range(size))
+        globals_ = list(self._rr.model.getGlobalParameterIds())
+        rate_ids = [s for s in self.state_ids if s in set(info.rate_rule_ids)]
+        species = list(self._rr.model.getFloatingSpeciesIds())
+        if self.state_ids != tuple(rate_ids + species):  # the layout the batch access below relies on
+            raise SimulationError(f"unexpected state layout in model {info.name!r}: {self.state_ids}")
+        self._rate_index = np.array([globals_.index(s) for s in rate_ids], dtype=np.int32)
+        self._species_index = np.arange(len(species), dtype=np.int32)
+        self._n_rate = len(rate_ids)
+        self._parameter_set = frozenset(info.parameter_ids)
+        self._state_set = frozenset(self.state_ids)
+        self._rule_targets = frozenset(info.output_ids)
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    # ---- reset protocol ---------------------------------------------------------------------------
+    def check_changes(self, changes: Changes | None) -> dict[str, float]:
+        """Validated changes: finite numbers, each naming a parameter or a state."""
+        checked = {k: check_value(k, v) for k, v in (changes or {}).items()}
+        for sid in checked:
+            if sid in self._state_set or sid in self._parameter_set:
+                continue
+            if sid in self._rule_targets or sid in self.info.event_target_ids:
+                raise PyBrainBoneError(
+                    f"cannot set {sid!r} in model {self.name!r}: it is computed by the model "
+                    "(an assignment rule or an event); change the parameters it depends on instead"
+                )
+            raise unknown_name(
+                "parameter", sid, [*self.info.parameter_ids, *self.state_ids], self.name
+            )
+        return checked
+
+    def prepare(self, changes: Changes | None) -> None:
+        """Reference state, then ``changes``: parameters first, then ``reset()``, then state values at t=0.
+
+        ``reset()`` re-evaluates the initial assignments (derived parameters, the intervention switches
+        whose initial value depends on the intervention times). State values are set directly rather than
+        through ``init(...)``: setting an initial value makes libRoadRunner re-run every initial assignment
+        and can undo other changes (roadrunner#1078).
+        """
+        checked = self.check_changes(changes)
+        rr = self._rr
+        rr.resetToOrigin()
+        for sid, value in checked.items():
+            if sid in self._parameter_set:
+                rr.setValue(sid, value)
+        rr.reset()
+        for sid, value in checked.items():
+            if sid in self._state_set:
+                rr.setValue(sid, value)
+
+    def apply_options(self, options: SolverOptions) -> None:
+        integrator = self._rr.integrator
+        integrator.relative_tolerance = options.relative_tolerance
+        integrator.absolute_tolerance = options.absolute_tolerance
+        integrator.maximum_num_steps = options.maximum_num_steps
+        integrator.stiff = options.stiff
+
+    # ---- state vector -----------------------------------------------------------------------------
+    def state(self) -> np.ndarray:
+        """Current state vector, in :attr:`state_ids` order."""
+        model = self._rr.model
+        return np.concatenate(
+            [
+                np.asarray(model.getGlobalParameterValues(self._rate_index), dtype=float),
+                np.asarray(model.getFloatingSpeciesAmounts(self._species_index), dtype=float),
+            ]
+        )
+
+    def set_state(self, x: np.ndarray) -> None:
+        model = self._rr.model
+        model.setGlobalParameterValues(self._rate_index, np.ascontiguousarray(x[: self._n_rate]))
+        model.setFloatingSpeciesAmounts(self._species_index, np.ascontiguousarray(x[self._n_rate :]))
+
+    def rates(self) -> np.ndarray:
+        """dx/dt at the current state and time."""
+        return np.asarray(self._rr.getRatesOfChange(), dtype=float)
+
+    def values(self, ids: Sequence[str]) -> np.ndarray:
+        """Current values of any readable symbols (states, outputs, parameters)."""
+        return np.array([self._rr[sid] for sid in ids], dtype=float)
+
+    def event_target_values(self) -> dict[str, float]:
+        """Current values of the event-driven switches (restored after a presimulation)."""
+        return {sid: float(self._rr[sid]) for sid in self.info.event_target_ids}
+
+    def restore_time_zero(self, switches: Mapping[str, float]) -> None:
+        """Back to t = 0 with the given switch values, keeping the current state vector."""
+        self._rr.model.setTime(0.0)
+        for sid, value in switches.items():
+            self._rr.setValue(sid, value)
+
+    # ---- integration ------------------------------------------------------------------------------
+    def integrate(self, start: float, end: float, points: int, selections: Sequence[str]) -> np.ndarray:
+        """Integrate from the prepared state; rows of ``[time, *selections]``."""
+        try:
+            result = self._rr.simulate(start, end, int(points), selections=["time", *selections])
+        except RuntimeError as exc:
+            raise SimulationError(f"simulation of {self.name!r} failed: {' '.join(str(exc).split())}") from None
+        data = np.asarray(result, dtype=float)
+        if not np.all(np.isfinite(data)):
+            raise SimulationError(f"simulation of {self.name!r} produced non-finite values")
+        return data
+
+    def forward_sensitivities(
+        self, parameters: Sequence[str], states: Sequence[str], start: float, end: float, points: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(time, d state / d parameter) from libRoadRunner's CVODES solver, shape (time, params, states)."""
+        try:
+            times, sens, rows, cols = self._rr.timeSeriesSensitivities(
+                start, end, int(points), params=list(parameters), species=list(states)
+            )
+        except RuntimeError as exc:
+            raise SimulationError(f"forward sensitivities of {self.name!r} failed: {exc}") from None
+        sens = np.asarray(sens, dtype=float)
+        order = [list(rows).index(p) for p in parameters]
+        col_order = [list(cols).index(o) for o in states]
+        return np.asarray(times, dtype=float), sens[:, order][:, :, col_order]
+
+
