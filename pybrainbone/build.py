@@ -26,11 +26,12 @@ import libsbml
 from pybrainbone.atomic import write_text_atomic
 from pybrainbone.errors import ModelBuildError, ModelNotFoundError, near_matches
 from pybrainbone.paths import cache_dir, models_dir
+from pybrainbone.sbml_transforms import share_repeated_subexpressions
 from pybrainbone.units import normalise_units
 from pybrainbone.validation import ValidationReport, validate_document
 
 #: Bump when the build pipeline changes what it writes, to invalidate caches.
-BUILD_VERSION = "1"
+BUILD_VERSION = "2"
 SBML_LEVEL, SBML_VERSION = 3, 2
 
 # libantimony keeps one process-wide set of loaded modules.
@@ -132,6 +133,7 @@ def _compile(name: str, path: Path, digest: str) -> CompiledModel:
         document.setLevelAndVersion(SBML_LEVEL, SBML_VERSION)
     comp_document = libsbml.readSBMLFromString(comp)
     normalise_units(document, comp_document.getModel())
+    share_repeated_subexpressions(document)
     undefined = _undefined_values(document.getModel())
     if undefined:
         raise ModelBuildError(

@@ -69,7 +69,9 @@ def compile_roadrunner(sbml: str, model_name: str) -> roadrunner.RoadRunner:
         raise SimulationError(f"libRoadRunner could not load model {model_name!r}: {exc}") from None
 
 
-def load_roadrunner(sbml: str, model_name: str, sbml_digest: str, use_cache: bool = True) -> roadrunner.RoadRunner:
+def load_roadrunner(
+    sbml: str, model_name: str, sbml_digest: str, use_cache: bool = True
+) -> roadrunner.RoadRunner:
     """A RoadRunner for ``sbml``: from the compiled cache when a valid entry exists, else compiled and saved.
 
     Integrator settings are not part of the contract: callers apply their own after loading.

@@ -60,9 +60,7 @@ class ModelRuntime:
                     f"cannot set {sid!r} in model {self.name!r}: it is computed by the model "
                     "(an assignment rule or an event); change the parameters it depends on instead"
                 )
-            raise unknown_name(
-                "parameter", sid, [*self.info.parameter_ids, *self.state_ids], self.name
-            )
+            raise unknown_name("parameter", sid, [*self.info.parameter_ids, *self.state_ids], self.name)
         return checked
 
     def prepare(self, changes: Changes | None) -> None:
@@ -131,7 +129,9 @@ class ModelRuntime:
         try:
             result = self._rr.simulate(start, end, int(points), selections=["time", *selections])
         except RuntimeError as exc:
-            raise SimulationError(f"simulation of {self.name!r} failed: {' '.join(str(exc).split())}") from None
+            raise SimulationError(
+                f"simulation of {self.name!r} failed: {' '.join(str(exc).split())}"
+            ) from None
         data = np.asarray(result, dtype=float)
         if not np.all(np.isfinite(data)):
             raise SimulationError(f"simulation of {self.name!r} produced non-finite values")
@@ -151,5 +151,3 @@ class ModelRuntime:
         order = [list(rows).index(p) for p in parameters]
         col_order = [list(cols).index(o) for o in states]
         return np.asarray(times, dtype=float), sens[:, order][:, :, col_order]
-
-

@@ -32,7 +32,8 @@ _PRESIMULATION_DAYS = (1e4, 1e5)
 class StateAccess(Protocol):
     """What Newton needs from a loaded model (:class:`~pybrainbone.runtime.ModelRuntime` provides it)."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def state(self) -> np.ndarray: ...
     def set_state(self, x: np.ndarray) -> None: ...
@@ -47,7 +48,8 @@ def converged(x: np.ndarray, rates: np.ndarray) -> bool:
 def _steps(x: np.ndarray, rates: np.ndarray, relative: float) -> np.ndarray:
     # Scale by the value, or by how fast it moves in a day when the value is ~0 (a drug at 0 with its
     # dose running): a step of 1e-7 x 0 would vanish against the rate in floating point.
-    return relative * np.maximum(np.maximum(np.abs(x), np.abs(rates)), 1e-12)
+    steps: np.ndarray = relative * np.maximum(np.maximum(np.abs(x), np.abs(rates)), 1e-12)
+    return steps
 
 
 def forward_jacobian(model: StateAccess, x: np.ndarray, rates: np.ndarray) -> np.ndarray:
@@ -119,7 +121,8 @@ def solve(
     """Steady state from the prepared model: Newton, else presimulation then Newton.
 
     ``presimulate(days)`` integrates the prepared model forward and puts it back to t = 0 with the
-    interventions as they stand there; ``restart()`` prepares the model again. Raises :class:`SimulationError` when every attempt fails.
+    interventions as they stand there; ``restart()`` prepares the model again. Raises
+    :class:`SimulationError` when every attempt fails.
     """
     if newton(model):
         return model.state()
@@ -132,6 +135,7 @@ def solve(
         if newton(model):
             return model.state()
     raise SimulationError(
-        f"steady state of {model.name!r} not found (max relative |dx/dt| = {max_relative_rate(model):.3g} per "
-        "day after Newton and presimulation); the model may have no stable steady state with these changes"
+        f"steady state of {model.name!r} not found (max relative |dx/dt| = {max_relative_rate(model):.3g} "
+        "per day after Newton and presimulation); the model may have no stable steady state with these "
+        "changes"
     )

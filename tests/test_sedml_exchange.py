@@ -49,9 +49,30 @@ def _synthetic(simulation: dict[str, Any]) -> Experiment:
     )
 
 
+def _windowed_dose() -> Experiment:
+    """A timed window (prednisolone for one year, starting after a year): SBML events in every tool.
+
+    A coarse grid on purpose: a window written as a piecewise rule is stepped over on such grids.
+    """
+    course = {"HPA_pred_dose": 7.5, "HPA_t_pred": 365.25, "HPA_t_pred_end": 730.5}
+    return Experiment.model_validate(
+        {
+            "id": "windowed_dose",
+            "model": "brain_bone_axis",
+            "simulation": {"type": "uniform_time_course", "end": 1095.75, "points": 4},
+            "arms": [{"id": "control"}, {"id": "course", "changes": course}],
+            "data_generators": [
+                {"id": "bmd", "expression": "100 * (course.core_BMD / control.core_BMD - 1)", "unit": "%"},
+                {"id": "gland", "expression": "course.HPA_A_adr", "unit": "1"},
+            ],
+        }
+    )
+
+
 SYNTHETIC = {
     "scan_time_course": _synthetic({"type": "uniform_time_course", "end": 100.0, "points": 6}),
     "scan_steady_state": _synthetic({"type": "steady_state"}),
+    "windowed_dose": _windowed_dose(),
 }
 #: Library specs by file, then the synthetic cases; the cross-simulator tests run on all of them.
 CASES = [pytest.param(p, id=p.stem) for p in SPECS] + [pytest.param(k, id=k) for k in SYNTHETIC]

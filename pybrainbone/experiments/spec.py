@@ -35,8 +35,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pybrainbone.errors import PyBrainBoneError
-from pybrainbone.options import SolverOptions
 from pybrainbone.experiments.expressions import ExpressionError, parse_expression
+from pybrainbone.options import SolverOptions
 from pybrainbone.organisms import ORGANISMS
 from pybrainbone.yaml_files import read_yaml
 
