@@ -58,6 +58,8 @@ class Evaluation:
     workers: int
     seconds: float
     chunk_size: int
+    #: With tolerances looser than the defaults: the error measured on a few samples re-run at the defaults.
+    tolerance_check: dict[str, float] | None = None
 
     @property
     def samples_per_second(self) -> float:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,9 +24,12 @@ import pandas as pd
 
 from pybrainbone.atomic import atomic_open
 from pybrainbone.errors import InvalidValueError, PyBrainBoneError, SimulationError
+from pybrainbone.experiments.spec import Solver
+from pybrainbone.options import SolverOptions
 from pybrainbone.sensitivity.executors import Evaluation, Failure, evaluate
 from pybrainbone.sensitivity.objective import Objective
 from pybrainbone.sensitivity.problem import Problem, positive_int
+from pybrainbone.simulator import Simulator
 
 Method = Literal["morris", "sobol", "efast"]
 DEFAULT_SEED = 20261124
@@ -65,6 +68,7 @@ class GlobalResult:
             "chunk_size": ev.chunk_size,
             "seconds": round(ev.seconds, 3),
             "samples_per_second": round(ev.samples_per_second, 2),
+            "tolerance_check": ev.tolerance_check,
         }
 
     def write(self, out_dir: str | os.PathLike[str], stem: str, figure: bool = True) -> list[Path]:
@@ -103,7 +107,34 @@ def _run(
 ) -> tuple[np.ndarray, np.ndarray, Evaluation]:
     samples = problem.to_model_space(unit_samples)
     evaluation = evaluate(objective, samples, label=label, **engine)
+    check = tolerance_check(objective, samples, evaluation.values)
+    if check is not None:
+        evaluation = replace(evaluation, tolerance_check=check)
     return samples, evaluation.values[:, 0], evaluation
+
+
+def tolerance_check(
+    objective: Objective, samples: np.ndarray, values: np.ndarray, count: int = 3
+) -> dict[str, float] | None:
+    """With solver tolerances looser than the defaults, re-run ``count`` samples at the defaults.
+
+    Returns the largest absolute and relative difference of the output (None at default tolerances),
+    so a loose, fast analysis states the error it bought its speed with.
+    """
+    if objective.experiment.solver.options() == SolverOptions():
+        return None
+    rows = [i for i in range(len(samples)) if np.all(np.isfinite(values[i]))][:count]
+    if not rows:
+        return None
+    tight = replace(objective, experiment=objective.experiment.model_copy(update={"solver": Solver()}))
+    simulator = Simulator(objective.model)
+    absolute, relative = 0.0, 0.0
+    for i in rows:
+        reference = tight.evaluate(simulator, samples[i])
+        difference = np.abs(values[i] - reference)
+        absolute = max(absolute, float(np.max(difference)))
+        relative = max(relative, float(np.max(difference / np.maximum(np.abs(reference), 1e-300))))
+    return {"samples": float(len(rows)), "max_abs_difference": absolute, "max_rel_difference": relative}
 
 
 def _require_variation(y: np.ndarray, output: str) -> None:

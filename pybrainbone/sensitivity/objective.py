@@ -124,6 +124,7 @@ class Objective:
                 start=sim.start,
                 changes=changes,
                 selections=self.variables[arm],
+                options=self.experiment.solver.options(),
             )
             grid = frame.index.to_numpy()
             for var in self.variables[arm]:
