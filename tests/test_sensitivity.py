@@ -406,7 +406,7 @@ def test_loose_tolerances_report_their_error_on_a_few_samples(runner: Runner) ->
 
 
 def test_sampled_steady_states_of_the_whole_model_are_at_rest(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each pre-equilibrated sample starts from a true steady state (Newton's convergence test, re-checked)."""
+    """Each pre-equilibrated sample starts from a true steady state (the convergence test, re-checked)."""
     from pybrainbone import Simulator
 
     monkeypatch.delenv("PYBRAINBONE_MODELS", raising=False)  # the toy directory would hide the real models
