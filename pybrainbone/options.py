@@ -22,8 +22,16 @@ class SolverOptions:
     absolute_tolerance: float = 1e-15
     maximum_num_steps: int = 200_000
     stiff: bool = True
+    #: First step after every (re)start, in days. CVODE's own estimate after a dosing event that fills an
+    #: empty compartment is ~1e-13 days at an absolute tolerance of 1e-15, and SUNDIALS then prints
+    #: "t + h = t" warnings on stdout; the error test shrinks a too-long first step anyway.
+    initial_time_step: float = 1e-8
 
     def __post_init__(self) -> None:
+        if not (isinstance(self.initial_time_step, (int, float)) and 0 < self.initial_time_step < 1):
+            raise InvalidValueError(
+                f"initial_time_step must lie in (0, 1) day, got {self.initial_time_step!r}"
+            )
         for name in ("relative_tolerance", "absolute_tolerance"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):

@@ -88,6 +88,7 @@ class ModelRuntime:
         integrator.absolute_tolerance = options.absolute_tolerance
         integrator.maximum_num_steps = options.maximum_num_steps
         integrator.stiff = options.stiff
+        integrator.initial_time_step = options.initial_time_step
 
     # ---- state vector -----------------------------------------------------------------------------
     def state(self) -> np.ndarray:

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from pybrainbone import Simulator
-from pybrainbone.experiments.runner import Runner
+from pybrainbone.experiments.runner import Runner, TargetResult
 from pybrainbone.experiments.scorecard import library_specs
-from pybrainbone.experiments.spec import Experiment, UniformTimeCourse, load_experiment
+from pybrainbone.experiments.spec import UniformTimeCourse, load_experiment
 
 COURSE = {"HPA_pred_dose": 7.5, "HPA_t_pred": 365.25, "HPA_t_pred_end": 730.5}
 END = 1095.75
@@ -63,36 +63,45 @@ def test_the_steady_state_sees_a_window_open_at_t0(two_simulators: tuple[Simulat
     assert later["HPA_Pred"] == 0  # the window has not opened at t = 0
 
 
-def _grid_cases() -> list[tuple[Path, str]]:
-    cases = []
+def _specs() -> list[Path]:
+    out = []
     for path in library_specs():
         spec = load_experiment(path)
         if isinstance(spec.simulation, UniformTimeCourse) and spec.targets:
-            cases.append((path, spec.id))
-    return cases
+            out.append(path)
+    return out
 
 
-def _on_two_points(spec: Experiment, end: float) -> Experiment:
-    simulation = spec.simulation.model_copy(update={"end": end, "points": 2})
-    return spec.model_copy(update={"simulation": simulation})
-
-
-@pytest.mark.parametrize("path", [c[0] for c in _grid_cases()], ids=[c[1] for c in _grid_cases()])
-def test_every_experiment_gives_the_same_targets_on_a_two_point_grid(path: Path) -> None:
+@pytest.mark.parametrize("path", _specs(), ids=[p.stem for p in _specs()])
+def test_targets_are_the_same_on_a_two_point_grid(path: Path) -> None:
     spec = load_experiment(path)
     assert isinstance(spec.simulation, UniformTimeCourse)
     runner = Runner()
     own = runner.run(spec)
     grid = np.linspace(spec.simulation.start, spec.simulation.end, spec.simulation.points)
-    for checked in own.targets:
-        when = spec.simulation.end if checked.target.time is None else checked.target.time
-        if not np.isclose(grid, when, rtol=0, atol=1e-9).any():
-            continue  # interpolated on its own grid: not the same quantity as the value at that time
-        coarse = runner.run(_on_two_points(spec, when))
-        (again,) = [
-            t
-            for t in coarse.targets
-            if t.target.id == checked.target.id and t.target.time == checked.target.time
-        ][:1]
-        assert again.value == pytest.approx(checked.value, rel=1e-5, abs=1e-6), checked.target.id
-        assert again.passed == checked.passed, checked.target.id
+    coarse_runs: dict[float, list[TargetResult]] = {}
+    for index, checked in enumerate(own.targets):
+        target = checked.target
+        when = spec.simulation.end if target.time is None else target.time
+        if when <= spec.simulation.start or not np.isclose(grid, when, rtol=0, atol=1e-9).any():
+            continue  # at the start, or interpolated on its own grid: not the same quantity
+        if when not in coarse_runs:
+            simulation = spec.simulation.model_copy(update={"end": when, "points": 2})
+            coarse_runs[when] = runner.run(spec.model_copy(update={"simulation": simulation})).targets
+        again = coarse_runs[when][index]  # same spec, same target list
+        assert again.target == target
+        assert again.value == pytest.approx(checked.value, rel=1e-5, abs=1e-6), (
+            target.id,
+            target.data_generator,
+        )
+
+
+def test_window_flags_follow_changed_window_times() -> None:
+    # A window opening later: its 'before' event (t0=false) holds the flag at 0 from t = 0 in every tool.
+    sim = Simulator("hpa")
+    course = sim.simulate(
+        end=10, points=11, changes={"pred_dose": 7.5, "t_pred": 5.0, "t_pred_end": 8.0}, selections=["Pred"]
+    )
+    assert course.loc[:4.5, "Pred"].eq(0).all()
+    assert course.loc[6.0, "Pred"] > 100
+    assert course.loc[10.0, "Pred"] < 0.01
