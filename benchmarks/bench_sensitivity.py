@@ -24,7 +24,15 @@ from pybrainbone import SolverOptions
 from pybrainbone.experiments.expressions import parse_expression
 from pybrainbone.experiments.runner import Runner
 from pybrainbone.experiments.spec import UniformTimeCourse, load_experiment
-from pybrainbone.sensitivity import derive_problem, eligible_parameters, evaluate, make_objective
+from pybrainbone.sensitivity import (
+    DaskEngine,
+    ProcessEngine,
+    SerialEngine,
+    derive_problem,
+    eligible_parameters,
+    evaluate,
+    make_objective,
+)
 from pybrainbone.sensitivity.objective import Objective, arm_set_parameters, experiment_nominal
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,23 +49,22 @@ def bare_loop(objective: Objective, samples: np.ndarray) -> tuple[float, np.ndar
     assert isinstance(sim, UniformTimeCourse)
     dg = next(d for d in objective.experiment.data_generators if d.id == objective.output.data_generator)
     expression = parse_expression(dg.expression)
-    arms = sorted({a for a, _ in expression.references})
+    plan = objective.plan
     when = sim.end if objective.output.time is None else objective.output.time
     out = np.empty(len(samples))
     started = time.perf_counter()
     for i, row in enumerate(samples):
         values: dict[tuple[str, str], np.ndarray] = {}
-        for arm in arms:
+        for run in plan.runs:
             rr.resetToOrigin()
-            changes = {
-                **objective.shared_changes,
-                **dict(zip(objective.names, row, strict=True)),
-                **objective.arm_changes[arm],
-            }
+            # The same changes in the same order as the package (written out: organism, shared, sample, arm).
+            changes = {**plan.preset, **plan.shared, **dict(zip(objective.names, row, strict=True))}
+            changes.update(plan.arm_changes[run.arm])
             for name, value in changes.items():
                 rr.setValue(name, float(value))
             rr.reset()
-            variables = list(objective.variables[arm])
+            variables = list(run.variables)
+            arm = run.task
             data = np.asarray(rr.simulate(sim.start, sim.end, sim.points, selections=["time", *variables]))
             for j, var in enumerate(variables):
                 values[(arm, var)] = data[:, 1 + j]
@@ -78,7 +85,7 @@ def main() -> None:
 
     experiment = load_experiment(args.spec)
     runner = Runner()
-    nominal = experiment_nominal(runner, experiment)
+    nominal = experiment_nominal(runner.plan(experiment), runner.simulator(experiment.model))
     names = eligible_parameters(nominal, exclude=arm_set_parameters(experiment))[: args.parameters]
     problem = derive_problem(nominal, names, relative=0.2)
     objective = make_objective(experiment, args.output, names, runner=runner)
@@ -92,7 +99,7 @@ def main() -> None:
         f"{args.samples} samples, {args.workers} workers, libroadrunner {roadrunner.__version__}"
     )
     bare_s, bare_y = bare_loop(objective, samples)
-    evaluate(objective, samples[:1], engine="serial")  # compile this process's simulator first
+    evaluate(objective, samples[:1], SerialEngine())  # compile this process's simulator first
     rows = [("bare libRoadRunner loop", bare_s, None)]
     results = {}
     for engine in ("serial", "processes", "dask"):
@@ -109,12 +116,13 @@ def main() -> None:
                 ) as cluster,
                 Client(cluster) as client,
             ):
-                start_up = evaluate(objective, samples[:2], client=client).seconds
+                start_up = evaluate(objective, samples[:2], DaskEngine(client)).seconds
                 client.restart()  # fresh workers: the timed run pays its compile like the others
-                ev = evaluate(objective, samples, client=client)
+                ev = evaluate(objective, samples, DaskEngine(client))
         else:
-            start_up = evaluate(objective, samples[:2], engine=engine, workers=args.workers).seconds
-            ev = evaluate(objective, samples, engine=engine, workers=args.workers)
+            chosen = SerialEngine() if engine == "serial" else ProcessEngine(args.workers)
+            start_up = evaluate(objective, samples[:2], chosen).seconds
+            ev = evaluate(objective, samples, chosen)
         results[engine] = ev.values[:, 0]
         rows.append((f"{engine} ({ev.workers} worker(s))", ev.seconds, start_up))
     print(f"{'engine':<28}{'wall s':>9}{'samples/s':>11}{'vs serial':>11}{'start-up s':>12}{'excl. s/s':>11}")

@@ -230,7 +230,8 @@ def test_organism_preset_does_not_compound_across_runs() -> None:
     runner = Runner()
     first = runner.run(spec).series("dBMD").to_numpy()
     second = runner.run(spec).series("dBMD").to_numpy()
-    assert runner.arm_changes(spec, "control")["D_OBu"] == pytest.approx(4 * 7.0e-4)
+    plan = runner.plan(spec)
+    assert plan.changes(plan.runs[0])["D_OBu"] == pytest.approx(4 * 7.0e-4)
     assert (first == second).all()
 
 

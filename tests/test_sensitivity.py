@@ -24,6 +24,9 @@ from pybrainbone.cli import main
 from pybrainbone.experiments.runner import Runner
 from pybrainbone.experiments.spec import Experiment
 from pybrainbone.sensitivity import (
+    DaskEngine,
+    ProcessEngine,
+    SerialEngine,
     control_coefficients,
     derive_problem,
     efast,
@@ -155,7 +158,7 @@ def test_control_coefficients_at_steady_state(runner: Runner) -> None:
 
 def test_spec_local_sensitivities_through_engine(runner: Runner, experiment: Experiment) -> None:
     objective = make_objective(experiment, "z", ["ks", "k1"], runner=runner, series=True)
-    result = spec_time_sensitivities(objective, engine="serial")
+    result = spec_time_sensitivities(objective, engine=SerialEngine())
     expected = closed_form(result.times)
     # semi-scaled p dz/dp = z * (d ln x / d ln p) for z = 2x
     np.testing.assert_allclose(
@@ -166,7 +169,7 @@ def test_spec_local_sensitivities_through_engine(runner: Runner, experiment: Exp
 # ---- global -----------------------------------------------------------------------------------------
 def test_sobol_of_additive_model_matches_analytic_indices(linear: tuple[Objective, Problem]) -> None:
     objective, problem = linear
-    result = sobol(objective, problem, 512, engine="serial")
+    result = sobol(objective, problem, 512, engine=SerialEngine())
     analytic = {"p1": 16 / 20, "p2": 4 / 20, "p3": 0.0}  # Var(c_i p_i) = c_i^2 / 12, c = (4, 2, 0)
     table = result.indices.set_index("parameter")
     for name, value in analytic.items():
@@ -179,7 +182,7 @@ def test_sobol_of_additive_model_matches_analytic_indices(linear: tuple[Objectiv
 
 def test_morris_ranks_the_inert_parameter_last(linear: tuple[Objective, Problem]) -> None:
     objective, problem = linear
-    result = morris(objective, problem, 8, engine="serial")
+    result = morris(objective, problem, 8, engine=SerialEngine())
     table = result.indices
     assert list(table["parameter"]) == ["p1", "p2", "p3"]
     assert table.iloc[-1]["mu_star"] == 0.0
@@ -188,15 +191,15 @@ def test_morris_ranks_the_inert_parameter_last(linear: tuple[Objective, Problem]
 
 def test_efast_of_additive_model(linear: tuple[Objective, Problem]) -> None:
     objective, problem = linear
-    table = efast(objective, problem, 129, engine="serial").indices.set_index("parameter")
+    table = efast(objective, problem, 129, engine=SerialEngine()).indices.set_index("parameter")
     np.testing.assert_allclose(table["S1"].to_numpy(), [0.8, 0.2, 0.0], atol=0.02)
 
 
 def test_seed_is_recorded_and_reproduces(linear: tuple[Objective, Problem]) -> None:
     objective, problem = linear
-    first = morris(objective, problem, 4, seed=7, engine="serial")
-    again = morris(objective, problem, 4, seed=7, engine="serial")
-    other = morris(objective, problem, 4, seed=8, engine="serial")
+    first = morris(objective, problem, 4, seed=7, engine=SerialEngine())
+    again = morris(objective, problem, 4, seed=7, engine=SerialEngine())
+    other = morris(objective, problem, 4, seed=8, engine=SerialEngine())
     assert first.summary()["seed"] == 7
     assert np.array_equal(first.samples, again.samples)
     assert not np.array_equal(first.samples, other.samples)
@@ -205,21 +208,21 @@ def test_seed_is_recorded_and_reproduces(linear: tuple[Objective, Problem]) -> N
 # ---- failures and engines -----------------------------------------------------------------------------
 def test_failed_samples_are_recorded_with_parameters_and_reason(failing: tuple[Objective, Problem]) -> None:
     objective, problem = failing
-    result = morris(objective, problem, 10, engine="serial")
+    result = morris(objective, problem, 10, engine=SerialEngine())
     assert result.failures, "p4 < 0 must fail"
     assert all(f.parameters["p4"] < 0 and "non-finite" in f.reason for f in result.failures)
     assert np.isnan(result.values[[f.index for f in result.failures]]).all()
     assert result.handling.startswith("dropped") and "trajectories" in result.handling
     assert result.summary()["failed"] == len(result.failures)
-    fast = efast(objective, problem, 65, engine="serial")
+    fast = efast(objective, problem, 65, engine=SerialEngine())
     assert fast.failures and "replaced" in fast.handling
 
 
 def test_serial_processes_and_dask_give_identical_results(failing: tuple[Objective, Problem]) -> None:
     distributed = pytest.importorskip("distributed")
     objective, problem = failing
-    serial = morris(objective, problem, 6, engine="serial")
-    processes = morris(objective, problem, 6, engine="processes", workers=2, chunk_size=5)
+    serial = morris(objective, problem, 6, engine=SerialEngine())
+    processes = morris(objective, problem, 6, engine=ProcessEngine(2), chunk_size=5)
     with (
         distributed.LocalCluster(
             n_workers=1,
@@ -232,7 +235,7 @@ def test_serial_processes_and_dask_give_identical_results(failing: tuple[Objecti
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
-        dask = morris(objective, problem, 6, client=client, chunk_size=4)
+        dask = morris(objective, problem, 6, engine=DaskEngine(client), chunk_size=4)
     assert (processes.evaluation.engine, dask.evaluation.engine) == ("processes", "dask")
     for other in (processes, dask):
         assert np.array_equal(serial.values, other.values, equal_nan=True)
@@ -295,7 +298,9 @@ def test_output_and_parameter_checks(runner: Runner, experiment: Experiment) -> 
         make_objective(experiment, "Y", ["p_1"], runner=runner)
     with pytest.raises(PyBrainBoneError, match="power of 2"):
         objective = make_objective(experiment, "Y", ["p1", "p2", "p3"], runner=runner)
-        sobol(objective, problem_from_data(UNIT_BOX, objective.nominal, "sens_toy"), 100, engine="serial")
+        sobol(
+            objective, problem_from_data(UNIT_BOX, objective.nominal, "sens_toy"), 100, engine=SerialEngine()
+        )
 
 
 def test_output_at_a_time_interpolates_the_spec_grid(runner: Runner, experiment: Experiment) -> None:
@@ -397,12 +402,12 @@ def test_loose_tolerances_report_their_error_on_a_few_samples(runner: Runner) ->
     loose = {**SPEC, "solver": {"relative_tolerance": 1e-4, "absolute_tolerance": 1e-8}}
     objective = make_objective(Experiment.model_validate(loose), "z@1.5", ["k1"], runner=runner)
     problem = problem_from_data({"parameters": {"k1": {"relative": 0.5}}}, objective.nominal, "sens_toy")
-    check = morris(objective, problem, 4, engine="serial").summary()["tolerance_check"]
+    check = morris(objective, problem, 4, engine=SerialEngine()).summary()["tolerance_check"]
     assert check is not None and check["samples"] == 3
     # CVODE's local tolerance 1e-4 gives a global error of ~1e-3 here (measured 1.2e-3): above round-off
     assert 1e-6 < check["max_rel_difference"] < 1e-2
     tight = make_objective(Experiment.model_validate(SPEC), "z@1.5", ["k1"], runner=runner)
-    assert morris(tight, problem, 4, engine="serial").summary()["tolerance_check"] is None
+    assert morris(tight, problem, 4, engine=SerialEngine()).summary()["tolerance_check"] is None
 
 
 def test_sampled_steady_states_of_the_whole_model_are_at_rest(monkeypatch: pytest.MonkeyPatch) -> None:

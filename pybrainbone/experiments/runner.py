@@ -26,10 +26,9 @@ import numpy as np
 import pandas as pd
 
 from pybrainbone.atomic import atomic_open
-from pybrainbone.errors import PyBrainBoneError, unknown_name
 from pybrainbone.experiments.expressions import parse_expression
-from pybrainbone.experiments.spec import Experiment, SteadyState, Target, UniformTimeCourse
-from pybrainbone.organisms import organism
+from pybrainbone.experiments.plan import Plan, StartStates, execute, resolve
+from pybrainbone.experiments.spec import Experiment, Target
 from pybrainbone.simulator import Simulator
 
 #: Signed values within this distance of zero count as "no change" for up/down targets.
@@ -110,105 +109,33 @@ class Runner:
 
     def __init__(self) -> None:
         self._simulators: dict[str, Simulator] = {}
-        self._steady_states: dict[tuple[str, tuple[tuple[str, float], ...]], dict[str, float]] = {}
+        self._start_states = StartStates()
 
     def simulator(self, model: str) -> Simulator:
         if model not in self._simulators:
             self._simulators[model] = Simulator(model)
         return self._simulators[model]
 
-    def shared_changes(self, experiment: Experiment) -> dict[str, float]:
-        """What every arm starts with before its own changes: organism preset, then the shared ``changes``."""
-        reference = self.simulator(experiment.model).parameters()["value"].to_dict()
-        changes = organism(experiment.organism).changes(reference)
-        changes.update(experiment.changes)
-        return changes
+    def plan(self, experiment: Experiment) -> Plan:
+        """The experiment's resolved runs on its model (names checked)."""
+        return resolve(experiment, self.simulator(experiment.model))
 
-    def arm_changes(self, experiment: Experiment, arm_id: str) -> dict[str, float]:
-        """Everything an arm sets at its start: organism preset, the experiment's shared changes, the arm's
-        own (later wins), and with ``pre_equilibration`` the pre-equilibrated value of every other state.
-        """
-        shared = self.shared_changes(experiment)
-        changes = {**shared, **experiment.arm(arm_id).changes}
-        if experiment.pre_equilibration is not None:
-            condition = {**shared, **experiment.pre_equilibration.changes}
-            for sid, value in self._pre_equilibrated(experiment.model, condition).items():
-                changes.setdefault(sid, value)  # a state the arm sets itself keeps the arm's value
-        return changes
-
-    def _pre_equilibrated(self, model: str, condition: dict[str, float]) -> dict[str, float]:
-        key = (model, tuple(sorted(condition.items())))
-        if key not in self._steady_states:
-            sim = self.simulator(model)
-            state = sim.steady_state(condition)
-            self._steady_states[key] = {sid: float(state[sid]) for sid in sim.state_ids}
-        return self._steady_states[key]
-
-    def check_names(self, experiment: Experiment) -> None:
-        """Every changed name and every referenced variable exists in the model (with near matches)."""
-        sim = self.simulator(experiment.model)
-        settable = [*sim.parameter_ids, *sim.state_ids]
-        readable = [*sim.variable_ids, *sim.parameter_ids]
-        changed: list[tuple[str, str]] = [("changes", n) for n in experiment.changes]
-        changed += [(f"arms[{a.id}].changes", n) for a in experiment.arms for n in a.changes]
-        changed += [(f"scans[{s.id}].parameter", s.parameter) for s in experiment.scans]
-        if experiment.pre_equilibration is not None:
-            changed += [("pre_equilibration.changes", n) for n in experiment.pre_equilibration.changes]
-        for where, name in changed:
-            if name not in settable:
-                raise PyBrainBoneError(f"{where}: {unknown_name('parameter', name, settable, sim.name)}")
-        for dg in experiment.data_generators:
-            for _, variable in parse_expression(dg.expression).references:
-                if variable not in readable:
-                    error = unknown_name("variable", variable, readable, sim.name)
-                    raise PyBrainBoneError(f"data_generators[{dg.id}].expression: {error}")
-
-    def _variables(self, experiment: Experiment) -> dict[str, list[str]]:
-        needed: dict[str, set[str]] = {a.id: set() for a in experiment.arms}
-        needed.update({s.id: set() for s in experiment.scans})
-        for dg in experiment.data_generators:
-            for task, variable in parse_expression(dg.expression).references:
-                needed[task].add(variable)
-        sim = self.simulator(experiment.model)
-        default: list[str] = [v for v in ("BMD", "BV", "core_BMD", "core_BV") if v in sim.variable_ids]
-        return {task: sorted(v) or default or sim.state_ids[:1] for task, v in needed.items()}
-
-    def _simulate(
-        self, experiment: Experiment, changes: dict[str, float], variables: list[str]
-    ) -> pd.DataFrame:
-        sim = self.simulator(experiment.model)
-        simulation = experiment.simulation
-        if isinstance(simulation, SteadyState):
-            state = sim.steady_state(changes)
-            return pd.DataFrame(
-                [state[variables].to_numpy()], columns=variables, index=pd.Index([math.inf], name="time")
-            )
-        assert isinstance(simulation, UniformTimeCourse)
-        return sim.simulate(
-            end=simulation.end,
-            points=simulation.points,
-            start=simulation.start,
-            changes=changes,
-            selections=variables,
-            options=experiment.solver.options(),
-        )
+    def start_state(self, plan: Plan) -> dict[str, float]:
+        """The pre-equilibrated state every run of ``plan`` starts from (empty without pre-equilibration)."""
+        return self._start_states.for_plan(plan, self.simulator(plan.model))
 
     def run(self, experiment: Experiment) -> ExperimentResult:
         """Simulate every arm (and scan), evaluate every data generator and check every target."""
-        self.check_names(experiment)
-        variables = self._variables(experiment)
+        plan = self.plan(experiment)
+        results = execute(plan, self.simulator(plan.model), start_states=self._start_states)
         courses: dict[str, pd.DataFrame] = {}
-        for arm in experiment.arms:
-            courses[arm.id] = self._simulate(
-                experiment, self.arm_changes(experiment, arm.id), variables[arm.id]
-            )
         scan_courses: dict[str, dict[float, pd.DataFrame]] = {}
-        for scan in experiment.scans:
-            base = self.arm_changes(experiment, scan.arm)
-            scan_courses[scan.id] = {
-                value: self._simulate(experiment, {**base, scan.parameter: value}, variables[scan.id])
-                for value in scan.values
-            }
+        for run, frame in results:
+            if run.scan_parameter is None:
+                courses[run.task] = frame
+            else:
+                assert run.scan_value is not None
+                scan_courses.setdefault(run.task, {})[run.scan_value] = frame
         data = self._evaluate(experiment, courses, scan_courses)
         result = ExperimentResult(experiment=experiment, arms=courses, data=data)
         checked = [self._check(result, t) for t in experiment.targets]

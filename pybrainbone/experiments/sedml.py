@@ -4,8 +4,9 @@ Export (:func:`export_sedml`, :func:`export_omex`) maps a spec onto SED-ML as th
 
 * one ``<model>`` per arm, ``id="model_<arm>"``, ``name`` = the arm's name, whose ``source`` is the SBML
   file itself (never another model: COPASI silently drops changes on chained models, tooling.md §11),
-  with one ``changeAttribute`` per change. The changes are :meth:`Runner.arm_changes` (organism preset,
-  then the shared changes, then the arm's own), written with ``repr`` so every number survives exactly;
+  with one ``changeAttribute`` per change. The changes are the plan's (:mod:`pybrainbone.experiments.plan`:
+  organism preset, shared changes, pre-equilibrated states, the arm's own), written with ``repr`` so every
+  number survives exactly;
 * one ``uniformTimeCourse`` (CVODE, ``KISAO_0000019``) or ``steadyState`` (NLEQ2, ``KISAO_0000569``) called
   ``sim``, carrying our solver tolerances as algorithm parameters so other executors integrate as tightly
   as we do;
@@ -216,7 +217,7 @@ def export_document(
 ) -> Any:
     """The experiment as a ``libsedml.SedDocument`` (L1V4); see the module docstring for the mapping."""
     runner = runner or Runner()
-    runner.check_names(experiment)
+    plan = runner.plan(experiment)
     index = _SbmlIndex(runner.simulator(experiment.model).model.sbml)
     taken = _used_ids(experiment)
     doc = libsedml.SedDocument(SEDML_LEVEL, SEDML_VERSION)
@@ -224,7 +225,8 @@ def export_document(
         doc.setName(experiment.name)
 
     # models: one per arm and one per scan (a copy of its arm's), each sourcing the SBML file directly
-    arm_changes = {arm.id: runner.arm_changes(experiment, arm.id) for arm in experiment.arms}
+    start = runner.start_state(plan)
+    arm_changes = {run.arm: plan.changes(run, start_state=start) for run in plan.arms}
     scan_models = {s.id: _fresh(f"model_{s.id}", taken) for s in experiment.scans}
     scan_tasks = {s.id: _fresh(f"{s.id}_run", taken) for s in experiment.scans}
     models = [(f"model_{a.id}", a.name, arm_changes[a.id]) for a in experiment.arms]
@@ -242,7 +244,7 @@ def export_document(
             _check(change.setNewValue(_number(value)), f"new value of {sid!r}")
 
     # simulation, with our solver settings
-    options = experiment.solver.options()
+    options = plan.options
     if isinstance(experiment.simulation, UniformTimeCourse):
         course = experiment.simulation
         sim = doc.createUniformTimeCourse()

@@ -8,8 +8,29 @@ abstraction: serial, local processes (one compiled model per worker) or a Dask c
 1826.25
 """
 
-from pybrainbone.sensitivity.executors import Evaluation, Failure, evaluate
-from pybrainbone.sensitivity.global_ import GlobalResult, efast, morris, run_global, sobol
+from pybrainbone.sensitivity.executors import (
+    DaskEngine,
+    Engine,
+    Evaluation,
+    Failure,
+    ProcessEngine,
+    SerialEngine,
+    default_engine,
+    evaluate,
+)
+from pybrainbone.sensitivity.global_ import (
+    EFAST,
+    METHODS,
+    MORRIS,
+    SOBOL,
+    GlobalResult,
+    Method,
+    efast,
+    morris,
+    run_global,
+    run_method,
+    sobol,
+)
 from pybrainbone.sensitivity.local import (
     LocalSensitivities,
     control_coefficients,
@@ -27,16 +48,26 @@ from pybrainbone.sensitivity.problem import (
 )
 
 __all__ = [
+    "EFAST",
+    "METHODS",
+    "MORRIS",
+    "SOBOL",
+    "DaskEngine",
+    "Engine",
     "Evaluation",
     "Failure",
     "GlobalResult",
     "LocalSensitivities",
+    "Method",
     "Objective",
     "OutputSpec",
     "ParameterRange",
     "Problem",
     "ProblemError",
+    "ProcessEngine",
+    "SerialEngine",
     "control_coefficients",
+    "default_engine",
     "derive_problem",
     "efast",
     "eligible_parameters",
@@ -46,6 +77,7 @@ __all__ = [
     "morris",
     "parse_output",
     "run_global",
+    "run_method",
     "sobol",
     "spec_time_sensitivities",
     "time_sensitivities",

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from pybrainbone.atomic import atomic_open
 from pybrainbone.errors import InvalidValueError
 from pybrainbone.experiments.runner import Runner
 from pybrainbone.experiments.spec import load_experiment
+from pybrainbone.sensitivity.executors import default_engine
 from pybrainbone.sensitivity.global_ import DEFAULT_SEED, run_global
 from pybrainbone.sensitivity.local import DEFAULT_STEP, spec_time_sensitivities
 from pybrainbone.sensitivity.objective import (
@@ -71,12 +73,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
-def _engine(args: argparse.Namespace) -> dict[str, object]:
-    """The CLI's engine options; ``evaluate`` picks the engine from them (dask with a scheduler, else
-    processes on more than one worker, else serial)."""
+def _engine(args: argparse.Namespace) -> dict[str, Any]:
+    """The engine chosen on the command line (dask with a scheduler, else processes on more than one
+    worker, else serial) and how samples are chunked and shown."""
     if args.workers is not None and args.workers < 1:
         raise InvalidValueError(f"--workers must be >= 1, got {args.workers}")
-    return {"workers": args.workers, "scheduler": args.scheduler, "chunk_size": args.chunk_size}
+    engine = default_engine(args.workers, args.scheduler)
+    return {"engine": engine, "chunk_size": args.chunk_size, "progress": not args.quiet}
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -84,7 +87,7 @@ def run_command(args: argparse.Namespace) -> int:
     experiment = load_experiment(args.spec)
     runner = Runner()
     output = parse_output(args.output)
-    nominal = experiment_nominal(runner, experiment)
+    nominal = experiment_nominal(runner.plan(experiment), runner.simulator(experiment.model))
     model = experiment.model
     if args.params:
         problem: Problem = load_problem(args.params, nominal, model)
@@ -96,12 +99,12 @@ def run_command(args: argparse.Namespace) -> int:
             relative=args.relative,
             distribution="log-uniform" if args.log_uniform else "uniform",
         )
-    engine = {**_engine(args), "progress": not args.quiet}
+    engine = _engine(args)
     stem = f"{experiment.id}.{args.method}"
     out = Path(args.out)
     if args.method == "local":
         objective = make_objective(experiment, output, problem.names, runner=runner, series=True)
-        local = spec_time_sensitivities(objective, relative_step=DEFAULT_STEP, **engine)  # type: ignore[arg-type]
+        local = spec_time_sensitivities(objective, relative_step=DEFAULT_STEP, **engine)
         from pybrainbone.sensitivity.plots import plot_local
 
         csv = out / f"{stem}.csv"
@@ -117,7 +120,7 @@ def run_command(args: argparse.Namespace) -> int:
         print("largest p*dy/dp at the end: " + ", ".join(f"{k} {final[k]:+.3g}" for k in top.index))
         return 0
     objective = make_objective(experiment, output, problem.names, runner=runner)
-    options: dict[str, object] = {"seed": args.seed, **engine}
+    options: dict[str, Any] = {"seed": args.seed, **engine}
     if args.method == "sobol":
         options["second_order"] = args.second_order
     elif args.second_order:

@@ -1,12 +1,12 @@
 """Evaluate an :class:`~pybrainbone.sensitivity.objective.Objective` over many parameter vectors.
 
-Three engines, one code path (:func:`evaluate`):
+Engines are objects (:class:`Engine`), passed to :func:`evaluate` and to every analysis:
 
-* ``serial``: in this process;
-* ``processes``: a :class:`concurrent.futures.ProcessPoolExecutor` whose initializer builds one simulator
-  per worker from the compiled SBML (no recompiling per sample or per task);
-* ``dask``: a :class:`distributed.Client` (or a scheduler address); the objective is scattered to every
-  worker once and each worker thread keeps its own simulator in a cache.
+* :class:`SerialEngine`: in this process;
+* :class:`ProcessEngine`: a :class:`concurrent.futures.ProcessPoolExecutor` whose initializer builds one
+  simulator per worker, loaded from the compiled-model cache (no compiling per sample or per task);
+* :class:`DaskEngine`: a :class:`distributed.Client` (or a scheduler address); the objective is scattered
+  to every worker once and each worker thread keeps its own simulator in a cache.
 
 Samples travel in chunks (many per task); results are put back in sample order, so every engine returns
 the same array for the same samples. A sample whose simulation fails is recorded with its parameters and
@@ -23,15 +23,13 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Protocol
 
 import numpy as np
 
 from pybrainbone.errors import InvalidValueError, PyBrainBoneError
 from pybrainbone.sensitivity.objective import Objective
 from pybrainbone.simulator import Simulator
-
-Engine = Literal["serial", "processes", "dask"]
 
 _LOCAL = threading.local()
 
@@ -119,36 +117,134 @@ def _progress(total: int, enabled: bool, label: str) -> Any:
     return tqdm(total=total, desc=label, unit="sample", disable=not enabled, smoothing=0.1)
 
 
+Collect = Callable[[int, np.ndarray, list[tuple[int, str]]], None]
+
+
+class Engine(Protocol):
+    """Where samples are evaluated. Every engine returns the same numbers for the same samples."""
+
+    @property
+    def name(self) -> str: ...
+
+    def size(self) -> int:
+        """How many samples it evaluates at once (for chunking)."""
+        ...
+
+    def run(self, objective: Objective, chunks: list[tuple[int, np.ndarray]], collect: Collect) -> None:
+        """Evaluate every chunk and hand each result to ``collect`` (any order)."""
+        ...
+
+
+@dataclass(frozen=True)
+class SerialEngine:
+    """In this process, one chunk after another."""
+
+    name: str = "serial"
+
+    def size(self) -> int:
+        return 1
+
+    def run(self, objective: Objective, chunks: list[tuple[int, np.ndarray]], collect: Collect) -> None:
+        for start, chunk in chunks:
+            collect(*run_chunk(objective, start, chunk))
+
+
+@dataclass(frozen=True)
+class ProcessEngine:
+    """A pool of spawned processes; each builds its simulator once, from the compiled-model cache."""
+
+    workers: int | None = None
+    name: str = "processes"
+
+    def size(self) -> int:
+        return self.workers or os.cpu_count() or 1
+
+    def run(self, objective: Objective, chunks: list[tuple[int, np.ndarray]], collect: Collect) -> None:
+        # spawn: a clean interpreter per worker (fork after LLVM/thread start-up is unsafe)
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            self.size(), mp_context=context, initializer=_init_process, initargs=(objective,)
+        ) as pool:
+            futures = [pool.submit(_process_chunk, start, chunk) for start, chunk in chunks]
+            for future in as_completed(futures):
+                collect(*future.result())
+
+
+@dataclass(frozen=True)
+class DaskEngine:
+    """A Dask cluster: an existing ``client``, a ``scheduler`` address, or a local cluster of its own."""
+
+    client: Any = None
+    scheduler: str | None = None
+    name: str = "dask"
+
+    def size(self) -> int:
+        return (os.cpu_count() or 1) if self.client is None else _dask_threads(self.client)
+
+    def run(self, objective: Objective, chunks: list[tuple[int, np.ndarray]], collect: Collect) -> None:
+        client = self.client if self.client is not None else _dask_client(self.scheduler)
+        try:
+            from distributed import as_completed as dask_completed
+
+            shared = client.scatter(objective, broadcast=True)
+            futures = client.map(
+                run_chunk, [shared] * len(chunks), [s for s, _ in chunks], [c for _, c in chunks], pure=False
+            )
+            for future in dask_completed(futures):  # type: ignore[no-untyped-call]
+                collect(*future.result())
+        finally:
+            if self.client is None:
+                client.close()
+
+
+def _dask_client(scheduler: str | None) -> Any:
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - optional dependency
+        raise PyBrainBoneError(
+            "the dask engine needs dask[distributed]: pip install 'pybrainbone[distributed]'"
+        ) from None
+    try:
+        return Client(scheduler, timeout="20s")  # type: ignore[no-untyped-call]
+    except OSError as exc:
+        raise PyBrainBoneError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from None
+
+
+def _dask_threads(client: Any) -> int:
+    return max(1, int(sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values())))
+
+
+def default_engine(workers: int | None = None, scheduler: str | None = None) -> Engine:
+    """Dask with a scheduler address, else processes on more than one worker (default: all cores),
+    else serial."""
+    if scheduler:
+        return DaskEngine(scheduler=scheduler)
+    count = workers or os.cpu_count() or 1
+    return ProcessEngine(count) if count > 1 else SerialEngine()
+
+
 def evaluate(
     objective: Objective,
     samples: np.ndarray,
-    *,
     engine: Engine | None = None,
-    workers: int | None = None,
-    client: Any = None,
-    scheduler: str | None = None,
+    *,
     chunk_size: int | None = None,
     progress: bool = False,
     label: str = "samples",
 ) -> Evaluation:
     """Evaluate every row of ``samples`` (parameter values in model units, columns = ``objective.names``).
 
-    ``engine`` defaults to ``dask`` when a ``client`` or ``scheduler`` address is given, else ``processes``
-    when ``workers`` > 1 (default: all cores), else ``serial``.
+    Results come back in sample order whatever the engine; failed samples are NaN rows and each is
+    recorded with its parameters and reason. ``engine`` defaults to :func:`default_engine`.
     """
     samples = np.atleast_2d(np.asarray(samples, dtype=float))
     if samples.shape[1] != len(objective.names):
         raise InvalidValueError(
             f"samples have {samples.shape[1]} columns, objective has {len(objective.names)} parameters"
         )
-    if engine is None:
-        if client is not None or scheduler:
-            engine = "dask"
-        else:
-            engine = "processes" if (workers or os.cpu_count() or 1) > 1 else "serial"
-    if engine not in ("serial", "processes", "dask"):
-        raise InvalidValueError(f"engine must be serial, processes or dask, got {engine!r}")
+    engine = engine or default_engine()
     n = len(samples)
+    size = chunk_size or default_chunk_size(n, engine.size())
     started = time.perf_counter()
     bar = _progress(n, progress, label)
     results: dict[int, tuple[np.ndarray, list[tuple[int, str]]]] = {}
@@ -158,26 +254,7 @@ def evaluate(
         bar.update(len(values))
 
     try:
-        if engine == "serial":
-            size = chunk_size or default_chunk_size(n, 1)
-            n_workers = 1
-            for start, chunk in _chunks(samples, size):
-                collect(*run_chunk(objective, start, chunk))
-        elif engine == "processes":
-            n_workers = workers or os.cpu_count() or 1
-            size = chunk_size or default_chunk_size(n, n_workers)
-            # spawn: a clean interpreter per worker (fork after LLVM/thread start-up is unsafe)
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(
-                n_workers, mp_context=context, initializer=_init_process, initargs=(objective,)
-            ) as pool:
-                futures = [
-                    pool.submit(_process_chunk, start, chunk) for start, chunk in _chunks(samples, size)
-                ]
-                for future in as_completed(futures):
-                    collect(*future.result())
-        else:
-            n_workers, size = _run_dask(objective, samples, client, scheduler, chunk_size, collect)
+        engine.run(objective, list(_chunks(samples, size)), collect)
     finally:
         bar.close()
     seconds = time.perf_counter() - started
@@ -191,41 +268,4 @@ def evaluate(
         for s in sorted(results)
         for i, reason in results[s][1]
     ]
-    return Evaluation(values, failures, engine, n_workers, seconds, size)
-
-
-def _run_dask(
-    objective: Objective,
-    samples: np.ndarray,
-    client: Any,
-    scheduler: str | None,
-    chunk_size: int | None,
-    collect: Callable[[int, np.ndarray, list[tuple[int, str]]], None],
-) -> tuple[int, int]:
-    try:
-        from distributed import Client
-        from distributed import as_completed as dask_completed
-    except ImportError:  # pragma: no cover - optional dependency
-        raise PyBrainBoneError(
-            "the dask engine needs dask[distributed]: pip install 'pybrainbone[distributed]'"
-        ) from None
-    own = client is None
-    if own:
-        try:
-            client = Client(scheduler, timeout="20s")  # type: ignore[no-untyped-call]
-        except OSError as exc:
-            raise PyBrainBoneError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from None
-    try:
-        n_workers = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
-        size = chunk_size or default_chunk_size(len(samples), n_workers)
-        shared = client.scatter(objective, broadcast=True)
-        chunks = list(_chunks(samples, size))
-        futures = client.map(
-            run_chunk, [shared] * len(chunks), [s for s, _ in chunks], [c for _, c in chunks], pure=False
-        )
-        for future in dask_completed(futures):  # type: ignore[no-untyped-call]
-            collect(*future.result())
-        return n_workers, size
-    finally:
-        if own:
-            client.close()
+    return Evaluation(values, failures, engine.name, engine.size(), seconds, size)

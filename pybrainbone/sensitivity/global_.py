@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -26,12 +27,12 @@ from pybrainbone.atomic import atomic_open
 from pybrainbone.errors import InvalidValueError, PyBrainBoneError, SimulationError
 from pybrainbone.experiments.spec import Solver
 from pybrainbone.options import SolverOptions
-from pybrainbone.sensitivity.executors import Evaluation, Failure, evaluate
+from pybrainbone.sensitivity.executors import Engine, Evaluation, Failure, evaluate
 from pybrainbone.sensitivity.objective import Objective
 from pybrainbone.sensitivity.problem import Problem, positive_int
 from pybrainbone.simulator import Simulator
 
-Method = Literal["morris", "sobol", "efast"]
+MethodName = Literal["morris", "sobol", "efast"]
 DEFAULT_SEED = 20261124
 
 
@@ -39,7 +40,7 @@ DEFAULT_SEED = 20261124
 class GlobalResult:
     """Indices of one global analysis, with everything needed to reproduce and audit it."""
 
-    method: Method
+    method: MethodName
     output: str
     problem: Problem
     indices: pd.DataFrame
@@ -102,17 +103,6 @@ def _check_output(problem: Problem, objective: Objective) -> None:
         raise InvalidValueError("the objective's parameters must be the problem's, in the same order")
 
 
-def _run(
-    objective: Objective, problem: Problem, unit_samples: np.ndarray, label: str, **engine: Any
-) -> tuple[np.ndarray, np.ndarray, Evaluation]:
-    samples = problem.to_model_space(unit_samples)
-    evaluation = evaluate(objective, samples, label=label, **engine)
-    check = tolerance_check(objective, samples, evaluation.values)
-    if check is not None:
-        evaluation = replace(evaluation, tolerance_check=check)
-    return samples, evaluation.values[:, 0], evaluation
-
-
 def tolerance_check(
     objective: Objective, samples: np.ndarray, values: np.ndarray, count: int = 3
 ) -> dict[str, float] | None:
@@ -126,7 +116,7 @@ def tolerance_check(
     rows = [i for i in range(len(samples)) if np.all(np.isfinite(values[i]))][:count]
     if not rows:
         return None
-    tight = replace(objective, experiment=objective.experiment.model_copy(update={"solver": Solver()}))
+    tight = objective.with_solver(Solver())
     simulator = Simulator(objective.model)
     absolute, relative = 0.0, 0.0
     for i in rows:
@@ -163,130 +153,158 @@ def _ranked(problem: Problem, res: Any, columns: tuple[str, ...], by: str) -> pd
     return table.sort_values(["rank", "parameter"]).reset_index(drop=True)
 
 
-def morris(
-    objective: Objective,
-    problem: Problem,
-    n: int = 10,
-    *,
-    num_levels: int = 4,
-    seed: int = DEFAULT_SEED,
-    num_resamples: int = 1000,
-    **engine: Any,
-) -> GlobalResult:
-    """Morris elementary effects: ``n`` trajectories of D+1 runs; mu*, sigma, mu* CI and rank."""
-    from SALib.analyze import morris as analyze
+Options = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What a method's SALib analysis produced from the usable outputs."""
+
+    indices: pd.DataFrame
+    handling: str
+    second_order: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class Method:
+    """A global method as a value: its sample size rule, SALib sampler, failure handling and analysis.
+
+    ``sample(spec, n, options, seed)`` gives unit samples; ``analyse(spec, problem, unit, y, options,
+    seed, num_resamples, label)`` turns outputs (NaN where a sample failed) into an :class:`Analysis`.
+    """
+
+    name: MethodName
+    n_meaning: str
+    default_n: int
+    defaults: Options
+    check_n: Callable[[int, Options], int]
+    sample: Callable[[dict[str, Any], int, Options, int], np.ndarray]
+    analyse: Callable[[dict[str, Any], Problem, np.ndarray, np.ndarray, Options, int, int, str], Analysis]
+    settings: Callable[[int, Options], dict[str, Any]]
+
+
+# ---- Morris ----------------------------------------------------------------------------------------
+def _morris_sample(spec: dict[str, Any], n: int, options: Options, seed: int) -> np.ndarray:
     from SALib.sample import morris as sample
 
-    _check_output(problem, objective)
-    n = positive_int("n (trajectories)", n, 2)
-    spec = problem.salib()
-    unit = sample.sample(spec, n, num_levels=num_levels, seed=seed)
-    samples, y, ev = _run(objective, problem, unit, "morris", **engine)
-    keep, handling = _drop_blocks(y, len(problem) + 1, "trajectories")
-    _require_variation(y[keep], objective.label)
-    res = analyze.analyze(
-        spec, unit[keep], y[keep], num_resamples=num_resamples, num_levels=num_levels, seed=seed
-    )
-    table = _ranked(problem, res, ("mu", "mu_star", "sigma", "mu_star_conf"), by="mu_star")
-    settings = {
-        "trajectories": n,
-        "num_levels": num_levels,
-        "num_resamples": num_resamples,
-        "conf_level": 0.95,
-    }
-    return GlobalResult(
-        "morris", objective.label, problem, table, samples, y, ev.failures, handling, seed, settings, ev
-    )
+    return np.asarray(sample.sample(spec, n, num_levels=options["num_levels"], seed=seed))
 
 
-def sobol(
-    objective: Objective,
+def _morris_analyse(
+    spec: dict[str, Any],
     problem: Problem,
-    n: int = 256,
-    *,
-    second_order: bool = False,
-    seed: int = DEFAULT_SEED,
-    num_resamples: int = 1000,
-    **engine: Any,
-) -> GlobalResult:
-    """Sobol first-order and total indices (Saltelli/Jansen), optionally second order, with 95 % CIs."""
-    from SALib.analyze import sobol as analyze
-    from SALib.sample import sobol as sample
+    unit: np.ndarray,
+    y: np.ndarray,
+    options: Options,
+    seed: int,
+    num_resamples: int,
+    label: str,
+) -> Analysis:
+    from SALib.analyze import morris as analyze
 
-    _check_output(problem, objective)
+    keep, handling = _drop_blocks(y, len(problem) + 1, "trajectories")
+    _require_variation(y[keep], label)
+    res = analyze.analyze(
+        spec, unit[keep], y[keep], num_resamples=num_resamples, num_levels=options["num_levels"], seed=seed
+    )
+    return Analysis(_ranked(problem, res, ("mu", "mu_star", "sigma", "mu_star_conf"), by="mu_star"), handling)
+
+
+MORRIS = Method(
+    name="morris",
+    n_meaning="trajectories",
+    default_n=10,
+    defaults={"num_levels": 4},
+    check_n=lambda n, _: positive_int("n (trajectories)", n, 2),
+    sample=_morris_sample,
+    analyse=_morris_analyse,
+    settings=lambda n, o: {"trajectories": n, "num_levels": o["num_levels"]},
+)
+
+
+# ---- Sobol -----------------------------------------------------------------------------------------
+def _sobol_n(n: int, _: Options) -> int:
     n = positive_int("n (base samples)", n, 2)
     if n & (n - 1):
         raise InvalidValueError(f"Sobol needs n a power of 2 (Sobol' sequence balance), got {n}")
-    spec = problem.salib()
-    unit = sample.sample(spec, n, calc_second_order=second_order, seed=seed)
-    samples, y, ev = _run(objective, problem, unit, "sobol", **engine)
-    d = len(problem)
-    keep, handling = _drop_blocks(y, 2 * d + 2 if second_order else d + 2, "Saltelli blocks")
-    _require_variation(y[keep], objective.label)
-    res = analyze.analyze(
-        spec, y[keep], calc_second_order=second_order, num_resamples=num_resamples, seed=seed
-    )
-    table = _ranked(problem, res, ("S1", "S1_conf", "ST", "ST_conf"), by="ST")
-    s2 = None
-    if second_order:
-        rows = [
-            {
-                "parameter_i": problem.names[i],
-                "parameter_j": problem.names[j],
-                "S2": res["S2"][i, j],
-                "S2_conf": res["S2_conf"][i, j],
-            }
-            for i in range(d)
-            for j in range(i + 1, d)
-        ]
-        s2 = pd.DataFrame(rows)
-    settings = {
-        "base_samples": n,
-        "second_order": second_order,
-        "num_resamples": num_resamples,
-        "conf_level": 0.95,
-        "scramble": True,
-    }
-    return GlobalResult(
-        "sobol",
-        objective.label,
-        problem,
-        table,
-        samples,
-        y,
-        ev.failures,
-        handling,
-        seed,
-        settings,
-        ev,
-        second_order=s2,
-    )
+    return n
 
 
-def efast(
-    objective: Objective,
+def _sobol_sample(spec: dict[str, Any], n: int, options: Options, seed: int) -> np.ndarray:
+    from SALib.sample import sobol as sample
+
+    return np.asarray(sample.sample(spec, n, calc_second_order=options["second_order"], seed=seed))
+
+
+def _sobol_analyse(
+    spec: dict[str, Any],
     problem: Problem,
-    n: int = 256,
-    *,
-    m: int = 4,
-    seed: int = DEFAULT_SEED,
-    num_resamples: int = 1000,
-    **engine: Any,
-) -> GlobalResult:
-    """Extended FAST first-order and total indices (``n`` runs per parameter, interference factor ``m``)."""
-    from SALib.analyze import fast as analyze
+    unit: np.ndarray,
+    y: np.ndarray,
+    options: Options,
+    seed: int,
+    num_resamples: int,
+    label: str,
+) -> Analysis:
+    from SALib.analyze import sobol as analyze
+
+    d, second = len(problem), bool(options["second_order"])
+    keep, handling = _drop_blocks(y, 2 * d + 2 if second else d + 2, "Saltelli blocks")
+    _require_variation(y[keep], label)
+    res = analyze.analyze(spec, y[keep], calc_second_order=second, num_resamples=num_resamples, seed=seed)
+    table = _ranked(problem, res, ("S1", "S1_conf", "ST", "ST_conf"), by="ST")
+    if not second:
+        return Analysis(table, handling)
+    pairs = [
+        {
+            "parameter_i": problem.names[i],
+            "parameter_j": problem.names[j],
+            "S2": res["S2"][i, j],
+            "S2_conf": res["S2_conf"][i, j],
+        }
+        for i in range(d)
+        for j in range(i + 1, d)
+    ]
+    return Analysis(table, handling, pd.DataFrame(pairs))
+
+
+SOBOL = Method(
+    name="sobol",
+    n_meaning="base samples",
+    default_n=256,
+    defaults={"second_order": False},
+    check_n=_sobol_n,
+    sample=_sobol_sample,
+    analyse=_sobol_analyse,
+    settings=lambda n, o: {"base_samples": n, "second_order": o["second_order"], "scramble": True},
+)
+
+
+# ---- eFAST -----------------------------------------------------------------------------------------
+def _efast_sample(spec: dict[str, Any], n: int, options: Options, seed: int) -> np.ndarray:
     from SALib.sample import fast_sampler as sample
 
-    _check_output(problem, objective)
-    n = positive_int("n (runs per parameter)", n, 4 * m * m + 1)
-    spec = problem.salib()
-    unit = sample.sample(spec, n, M=m, seed=seed)
-    samples, y, ev = _run(objective, problem, unit, "efast", **engine)
+    return np.asarray(sample.sample(spec, n, M=options["m"], seed=seed))
+
+
+def _efast_analyse(
+    spec: dict[str, Any],
+    problem: Problem,
+    unit: np.ndarray,
+    y: np.ndarray,
+    options: Options,
+    seed: int,
+    num_resamples: int,
+    label: str,
+) -> Analysis:
+    from SALib.analyze import fast as analyze
+
     bad = ~np.isfinite(y)
-    _require_variation(y, objective.label)
+    _require_variation(y, label)
     analysed = y.copy()
     handling = "no failures"
     if bad.any():
+        # The eFAST frequency design cannot lose points: failed outputs become the mean of the others.
         analysed[bad] = float(np.mean(y[~bad]))
         handling = (
             f"replaced {int(bad.sum())} failed output(s) of {len(y)} by the mean of the others "
@@ -296,29 +314,98 @@ def efast(
         # SALib 1.6 warns on every call that bootstrap CIs are unreliable for FAST (SALib#649); the
         # caveat is recorded in the result's settings instead.
         warnings.filterwarnings("ignore", message="FAST confidence intervals", category=UserWarning)
-        res = analyze.analyze(spec, analysed, M=m, num_resamples=num_resamples, seed=seed)
-    table = _ranked(problem, res, ("S1", "S1_conf", "ST", "ST_conf"), by="ST")
-    settings = {
+        res = analyze.analyze(spec, analysed, M=options["m"], num_resamples=num_resamples, seed=seed)
+    return Analysis(_ranked(problem, res, ("S1", "S1_conf", "ST", "ST_conf"), by="ST"), handling)
+
+
+EFAST = Method(
+    name="efast",
+    n_meaning="runs per parameter",
+    default_n=256,
+    defaults={"m": 4},
+    check_n=lambda n, o: positive_int("n (runs per parameter)", n, 4 * o["m"] * o["m"] + 1),
+    sample=_efast_sample,
+    analyse=_efast_analyse,
+    settings=lambda n, o: {
         "runs_per_parameter": n,
-        "M": m,
-        "num_resamples": num_resamples,
-        "conf_level": 0.95,
+        "M": o["m"],
         "ci_note": "bootstrap CIs are indicative only for eFAST (SALib#649)",
-    }
+    },
+)
+
+METHODS: Mapping[str, Method] = {m.name: m for m in (MORRIS, SOBOL, EFAST)}
+
+
+def run_method(
+    method: Method,
+    objective: Objective,
+    problem: Problem,
+    n: int | None = None,
+    *,
+    seed: int = DEFAULT_SEED,
+    num_resamples: int = 1000,
+    engine: Engine | None = None,
+    chunk_size: int | None = None,
+    progress: bool = False,
+    **options: Any,
+) -> GlobalResult:
+    """Sample, evaluate on ``engine`` (results in sample order, failures recorded) and analyse."""
+    unknown = sorted(set(options) - set(method.defaults))
+    if unknown:
+        raise InvalidValueError(f"{method.name} has no option(s) {unknown}; known: {sorted(method.defaults)}")
+    chosen = {**method.defaults, **options}
+    _check_output(problem, objective)
+    n = method.check_n(method.default_n if n is None else n, chosen)
+    spec = problem.salib()
+    unit = method.sample(spec, n, chosen, seed)
+    samples = problem.to_model_space(unit)
+    ev = evaluate(objective, samples, engine, chunk_size=chunk_size, progress=progress, label=method.name)
+    check = tolerance_check(objective, samples, ev.values)
+    if check is not None:
+        ev = replace(ev, tolerance_check=check)
+    y = ev.values[:, 0]
+    analysis = method.analyse(spec, problem, unit, y, chosen, seed, num_resamples, objective.label)
+    settings = {**method.settings(n, chosen), "num_resamples": num_resamples, "conf_level": 0.95}
     return GlobalResult(
-        "efast", objective.label, problem, table, samples, y, ev.failures, handling, seed, settings, ev
+        method.name,
+        objective.label,
+        problem,
+        analysis.indices,
+        samples,
+        y,
+        ev.failures,
+        analysis.handling,
+        seed,
+        settings,
+        ev,
+        second_order=analysis.second_order,
     )
 
 
-def run_global(
-    method: Method, objective: Objective, problem: Problem, n: int | None = None, **kwargs: Any
+def morris(
+    objective: Objective, problem: Problem, n: int = 10, *, num_levels: int = 4, **kwargs: Any
 ) -> GlobalResult:
-    """Dispatch by method name (``n``: trajectories for Morris, base samples for Sobol, runs per
+    """Morris elementary effects: ``n`` trajectories of D+1 runs; mu*, sigma, mu* CI and rank."""
+    return run_method(MORRIS, objective, problem, n, num_levels=num_levels, **kwargs)
+
+
+def sobol(
+    objective: Objective, problem: Problem, n: int = 256, *, second_order: bool = False, **kwargs: Any
+) -> GlobalResult:
+    """Sobol first-order and total indices (Saltelli/Jansen), optionally second order, with 95 % CIs."""
+    return run_method(SOBOL, objective, problem, n, second_order=second_order, **kwargs)
+
+
+def efast(objective: Objective, problem: Problem, n: int = 256, *, m: int = 4, **kwargs: Any) -> GlobalResult:
+    """Extended FAST first-order and total indices (``n`` runs per parameter, interference factor ``m``)."""
+    return run_method(EFAST, objective, problem, n, m=m, **kwargs)
+
+
+def run_global(
+    method: MethodName, objective: Objective, problem: Problem, n: int | None = None, **kwargs: Any
+) -> GlobalResult:
+    """Run the method called ``method`` (``n``: trajectories for Morris, base samples for Sobol, runs per
     parameter for eFAST; defaults 10, 256, 256)."""
-    if method == "morris":
-        return morris(objective, problem, 10 if n is None else n, **kwargs)
-    if method == "sobol":
-        return sobol(objective, problem, 256 if n is None else n, **kwargs)
-    if method == "efast":
-        return efast(objective, problem, 256 if n is None else n, **kwargs)
-    raise InvalidValueError(f"unknown method {method!r}; use morris, sobol or efast")
+    if method not in METHODS:
+        raise InvalidValueError(f"unknown method {method!r}; use morris, sobol or efast")
+    return run_method(METHODS[method], objective, problem, n, **kwargs)

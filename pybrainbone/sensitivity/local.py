@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from pybrainbone.errors import InvalidValueError, SimulationError, unknown_name
-from pybrainbone.sensitivity.executors import evaluate
+from pybrainbone.sensitivity.executors import Engine, evaluate
 from pybrainbone.sensitivity.objective import Objective
 from pybrainbone.simulator import Simulator
 
@@ -169,7 +169,9 @@ def spec_time_sensitivities(
     objective: Objective,
     *,
     relative_step: float = DEFAULT_STEP,
-    **engine: Any,
+    engine: Engine | None = None,
+    chunk_size: int | None = None,
+    progress: bool = False,
 ) -> LocalSensitivities:
     """Central-difference sensitivities of a spec's data generator (``objective.series``) over time.
 
@@ -187,7 +189,7 @@ def spec_time_sensitivities(
             x = x0.copy()
             x[j] += sign * steps[name]
             rows.append(x)
-    ev = evaluate(objective, np.array(rows), label="local", **engine)
+    ev = evaluate(objective, np.array(rows), engine, chunk_size=chunk_size, progress=progress, label="local")
     if ev.failures:
         first = ev.failures[0]
         raise SimulationError(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -30,8 +30,9 @@ from pybrainbone.errors import (
     unknown_name,
 )
 from pybrainbone.experiments.expressions import parse_expression
+from pybrainbone.experiments.plan import Plan, StartStates, execute
 from pybrainbone.experiments.runner import Runner
-from pybrainbone.experiments.spec import Experiment, SteadyState, UniformTimeCourse
+from pybrainbone.experiments.spec import Experiment, Solver, SteadyState, UniformTimeCourse
 from pybrainbone.simulator import Simulator
 
 
@@ -69,17 +70,23 @@ def parse_output(text: str) -> OutputSpec:
 
 @dataclass(frozen=True)
 class Objective:
-    """Maps parameter vectors to one output of a spec: a scalar, or its whole time series (``series``)."""
+    """Maps parameter vectors to one output of a spec: a scalar, or its whole time series (``series``).
+
+    It holds the experiment's :class:`~pybrainbone.experiments.plan.Plan`, restricted to the arms the
+    output reads; a sample enters the plan's changes as step 3 (after the organism preset and the shared
+    changes, before the arms' own).
+    """
 
     model: CompiledModel
-    experiment: Experiment
+    plan: Plan
     output: OutputSpec
     names: tuple[str, ...]
-    shared_changes: Mapping[str, float]
-    arm_changes: Mapping[str, Mapping[str, float]]
-    variables: Mapping[str, Sequence[str]]
     nominal: Mapping[str, float] = field(default_factory=dict)
     series: bool = False
+
+    @property
+    def experiment(self) -> Experiment:
+        return self.plan.experiment
 
     @property
     def label(self) -> str:
@@ -88,18 +95,24 @@ class Objective:
     @property
     def width(self) -> int:
         """How many numbers one evaluation returns."""
-        sim = self.experiment.simulation
+        sim = self.plan.simulation
         if self.series and isinstance(sim, UniformTimeCourse):
             return sim.points
         return 1
 
     def times(self) -> np.ndarray:
-        sim = self.experiment.simulation
+        sim = self.plan.simulation
         if isinstance(sim, SteadyState):
             return np.array([math.inf])
         if self.series:
             return np.linspace(sim.start, sim.end, sim.points)
         return np.array([sim.end if self.output.time is None else self.output.time])
+
+    def with_solver(self, options: Solver) -> Objective:
+        """The same objective integrated with other solver settings."""
+        experiment = self.experiment.model_copy(update={"solver": options})
+        plan = replace(self.plan, experiment=experiment, options=options.options())
+        return replace(self, plan=plan)
 
     def evaluate(self, simulator: Simulator, values: np.ndarray) -> np.ndarray:
         """The output for one parameter vector (model units); raises SimulationError if it fails."""
@@ -107,28 +120,12 @@ class Objective:
         expression = parse_expression(self._generator_expression())
         courses: dict[tuple[str, str], np.ndarray] = {}
         grid: np.ndarray | None = None
-        start_states = self._pre_equilibrated(simulator, sample)
-        for arm in sorted({a for a, _ in expression.references}):
-            own = self.arm_changes[arm]
-            changes = {**self.shared_changes, **sample, **own}
-            changes.update({k: v for k, v in start_states.items() if k not in own})
-            sim = self.experiment.simulation
-            if isinstance(sim, SteadyState):
-                state = simulator.steady_state(changes)
-                for var in self.variables[arm]:
-                    courses[(arm, var)] = np.array([state[var]])
-                continue
-            frame = simulator.simulate(
-                end=sim.end,
-                points=sim.points,
-                start=sim.start,
-                changes=changes,
-                selections=self.variables[arm],
-                options=self.experiment.solver.options(),
-            )
-            grid = frame.index.to_numpy()
-            for var in self.variables[arm]:
-                courses[(arm, var)] = frame[var].to_numpy()
+        # A fresh start-state cache: each sample has its own pre-equilibrated steady state.
+        for run, frame in execute(self.plan, simulator, sample, StartStates()):
+            if not isinstance(self.plan.simulation, SteadyState):
+                grid = frame.index.to_numpy()
+            for var in run.variables:
+                courses[(run.task, var)] = frame[var].to_numpy()
         with np.errstate(all="ignore"):
             result = np.asarray(expression.evaluate(courses), dtype=float)
         size = 1 if grid is None else len(grid)
@@ -142,15 +139,6 @@ class Objective:
             )
         return result
 
-    def _pre_equilibrated(self, simulator: Simulator, sample: Mapping[str, float]) -> dict[str, float]:
-        """With ``pre_equilibration`` in the spec: the start state for this sample (recomputed per sample,
-        since the sampled parameters move the steady state); else nothing."""
-        pre = self.experiment.pre_equilibration
-        if pre is None:
-            return {}
-        state = simulator.steady_state({**self.shared_changes, **sample, **pre.changes})
-        return {sid: float(state[sid]) for sid in simulator.state_ids}
-
     def _generator_expression(self) -> str:
         for dg in self.experiment.data_generators:
             if dg.id == self.output.data_generator:
@@ -158,11 +146,10 @@ class Objective:
         raise KeyError(self.output.data_generator)  # checked in make_objective
 
 
-def experiment_nominal(runner: Runner, experiment: Experiment) -> dict[str, float]:
+def experiment_nominal(plan: Plan, simulator: Simulator) -> dict[str, float]:
     """Every parameter's value in the experiment before any arm's own changes (organism + shared changes)."""
-    sim = runner.simulator(experiment.model)
-    values = sim.parameters()["value"].to_dict()
-    values.update({k: v for k, v in runner.shared_changes(experiment).items() if k in values})
+    values = simulator.parameters()["value"].to_dict()
+    values.update({k: v for k, v in plan.base().items() if k in values})
     return {str(k): float(v) for k, v in values.items()}
 
 
@@ -191,7 +178,7 @@ def make_objective(
     """Validate ``output`` and ``names`` against the spec and build its :class:`Objective`."""
     runner = runner or Runner()
     out = parse_output(output) if isinstance(output, str) else output
-    runner.check_names(experiment)
+    plan = runner.plan(experiment)
     simulator = runner.simulator(experiment.model)
     generators = [d.id for d in experiment.data_generators]
     if out.data_generator not in generators:
@@ -229,17 +216,11 @@ def make_objective(
     for name in names:
         if name in owned:
             raise PyBrainBoneError(f"cannot vary {name!r}: {owned[name]}")
-    needed: dict[str, set[str]] = {a: set() for a in arms_used}
-    for arm, var in parse_expression(expression).references:
-        needed[arm].add(var)
     return Objective(
         model=simulator.model,
-        experiment=experiment,
+        plan=plan.restricted(arms_used),
         output=out,
         names=tuple(names),
-        shared_changes=runner.shared_changes(experiment),
-        arm_changes={arm: dict(experiment.arm(arm).changes) for arm in arms_used},
-        variables={a: sorted(v) for a, v in needed.items()},
-        nominal=experiment_nominal(runner, experiment),
+        nominal=experiment_nominal(plan, simulator),
         series=series,
     )
