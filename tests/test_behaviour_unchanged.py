@@ -18,7 +18,9 @@ from pybrainbone.experiments.runner import ExperimentResult, Runner
 from pybrainbone.experiments.scorecard import library_specs
 from pybrainbone.experiments.spec import load_experiment
 
-RECORDED = json.loads((Path(__file__).parent / "data" / "experiment_outputs.json").read_text(encoding="utf-8"))
+RECORDED = json.loads(
+    (Path(__file__).parent / "data" / "experiment_outputs.json").read_text(encoding="utf-8")
+)
 #: Same model, same solver, same changes: only floating-point noise may differ.
 RTOL, ATOL = 1e-9, 1e-12
 
@@ -44,7 +46,8 @@ def test_experiment_outputs_are_unchanged(path: Path, runner: Runner) -> None:
     result = runner.run(spec)
     for dg, rows in recorded["data_generators"].items():
         for time, scan, value in rows:
-            assert _value(result, dg, time, scan) == pytest.approx(value, rel=RTOL, abs=ATOL), (dg, time, scan)
+            where = (dg, time, scan)
+            assert _value(result, dg, time, scan) == pytest.approx(value, rel=RTOL, abs=ATOL), where
     now = [[t.target.id, t.target.data_generator, t.value, t.passed] for t in result.targets]
     assert [r[:2] + r[3:] for r in now] == [r[:2] + r[3:] for r in recorded["targets"]]
     for (_, _, value, _), (_, _, before, _) in zip(now, recorded["targets"], strict=True):

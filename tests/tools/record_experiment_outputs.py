@@ -37,7 +37,11 @@ def record() -> dict[str, object]:
         targets = [[t.target.id, t.target.data_generator, t.value, t.passed] for t in result.targets]
         experiments[result.experiment.id] = {"data_generators": generators, "targets": targets}
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=False)
-    return {"recorded_at_commit": commit.stdout.strip(), "rows_per_generator": ROWS, "experiments": experiments}
+    return {
+        "recorded_at_commit": commit.stdout.strip(),
+        "rows_per_generator": ROWS,
+        "experiments": experiments,
+    }
 
 
 if __name__ == "__main__":
