@@ -32,14 +32,19 @@ class ModelRuntime:
         self._rr = load_roadrunner(sbml, info.name, digest, use_cache=use_cache)
         size = len(self._rr.getRatesOfChange())
         self.state_ids: tuple[str, ...] = tuple(self._rr.model.getStateVectorId(i) for i in range(size))
-        globals_ = list(self._rr.model.getGlobalParameterIds())
-        rate_ids = [s for s in self.state_ids if s in set(info.rate_rule_ids)]
-        species = list(self._rr.model.getFloatingSpeciesIds())
-        if self.state_ids != tuple(rate_ids + species):  # the layout the batch access below relies on
-            raise SimulationError(f"unexpected state layout in model {info.name!r}: {self.state_ids}")
-        self._rate_index = np.array([globals_.index(s) for s in rate_ids], dtype=np.int32)
-        self._species_index = np.arange(len(species), dtype=np.int32)
-        self._n_rate = len(rate_ids)
+        # Each state is a global parameter (a rate rule on a parameter) or a floating species (a rate rule
+        # on a species, or reactions); keep where each kind sits in the state vector.
+        globals_ = {sid: i for i, sid in enumerate(self._rr.model.getGlobalParameterIds())}
+        species = {sid: i for i, sid in enumerate(self._rr.model.getFloatingSpeciesIds())}
+        unknown = [s for s in self.state_ids if s not in globals_ and s not in species]
+        if unknown:
+            raise SimulationError(f"states {unknown} of model {info.name!r} are neither parameters nor species")
+        as_parameter = [i for i, s in enumerate(self.state_ids) if s in globals_]
+        as_species = [i for i, s in enumerate(self.state_ids) if s not in globals_]
+        self._parameter_slots = np.array(as_parameter, dtype=np.intp)
+        self._species_slots = np.array(as_species, dtype=np.intp)
+        self._parameter_index = np.array([globals_[self.state_ids[i]] for i in as_parameter], dtype=np.int32)
+        self._species_index = np.array([species[self.state_ids[i]] for i in as_species], dtype=np.int32)
         self._parameter_set = frozenset(info.parameter_ids)
         self._state_set = frozenset(self.state_ids)
         self._rule_targets = frozenset(info.output_ids)
@@ -94,17 +99,20 @@ class ModelRuntime:
     def state(self) -> np.ndarray:
         """Current state vector, in :attr:`state_ids` order."""
         model = self._rr.model
-        return np.concatenate(
-            [
-                np.asarray(model.getGlobalParameterValues(self._rate_index), dtype=float),
-                np.asarray(model.getFloatingSpeciesAmounts(self._species_index), dtype=float),
-            ]
-        )
+        x = np.empty(len(self.state_ids))
+        # An empty index array would make libRoadRunner return every value: skip an absent kind.
+        if len(self._parameter_index):
+            x[self._parameter_slots] = model.getGlobalParameterValues(self._parameter_index)
+        if len(self._species_index):
+            x[self._species_slots] = model.getFloatingSpeciesAmounts(self._species_index)
+        return x
 
     def set_state(self, x: np.ndarray) -> None:
         model = self._rr.model
-        model.setGlobalParameterValues(self._rate_index, np.ascontiguousarray(x[: self._n_rate]))
-        model.setFloatingSpeciesAmounts(self._species_index, np.ascontiguousarray(x[self._n_rate :]))
+        if len(self._parameter_index):
+            model.setGlobalParameterValues(self._parameter_index, np.ascontiguousarray(x[self._parameter_slots]))
+        if len(self._species_index):
+            model.setFloatingSpeciesAmounts(self._species_index, np.ascontiguousarray(x[self._species_slots]))
 
     def rates(self) -> np.ndarray:
         """dx/dt at the current state and time."""
