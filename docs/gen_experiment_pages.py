@@ -17,7 +17,7 @@ from pathlib import Path
 from gen_model_pages import cell, number
 
 from pybrainbone.experiments import Experiment, load_experiment
-from pybrainbone.experiments.runner import expected_text
+from pybrainbone.experiments.results import expected_text
 from pybrainbone.experiments.spec import SteadyState
 from pybrainbone.paths import experiments_dir
 

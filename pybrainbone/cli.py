@@ -21,6 +21,7 @@ from pybrainbone.atomic import atomic_open
 from pybrainbone.build import available_models, compile_model, write_sbml
 from pybrainbone.errors import InvalidValueError, PyBrainBoneError
 from pybrainbone.options import SolverOptions
+from pybrainbone.plotting import check_figure_path, plot_network, plot_time_course, save_figure
 from pybrainbone.simulator import Simulator
 from pybrainbone.values import check_value
 
@@ -83,6 +84,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
+    if args.plot:
+        check_figure_path(args.plot)  # refuse a bad figure name before writing anything
     changes = dict(_parse_assignment(item) for item in args.set or [])
     if args.end <= 0:
         raise InvalidValueError(f"--end must be a positive number of days, got {args.end}")
@@ -99,13 +102,11 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         out.to_csv(handle)
     print(f"wrote {args.output} ({len(frame)} time points x {len(frame.columns)} variables)")
     if args.plot:
-        from pybrainbone.plotting import plot_time_course
-
         shown = selections or [c for c in DEFAULT_PLOT if c in frame.columns] or list(frame.columns)[:8]
         title = f"{sim.name}" + (
             f" ({', '.join(f'{k}={v:g}' for k, v in changes.items())})" if changes else ""
         )
-        plot_time_course(frame, args.plot, columns=shown, title=title)
+        save_figure(plot_time_course(frame, columns=shown, title=title), args.plot)
         print(f"wrote {args.plot}")
     return 0
 
@@ -144,7 +145,9 @@ def _cmd_scorecard(args: argparse.Namespace) -> int:
 
 
 def _cmd_network(args: argparse.Namespace) -> int:
-    from pybrainbone.network import network_edges, plot_network
+    if args.plot:
+        check_figure_path(args.plot)
+    from pybrainbone.network import network_edges
 
     edges = network_edges(args.model)
     if args.json:
@@ -152,7 +155,7 @@ def _cmd_network(args: argparse.Namespace) -> int:
     else:
         print(edges.to_string(index=False))
     if args.plot:
-        plot_network(edges, args.plot)
+        save_figure(plot_network(edges), args.plot, dpi=110)
         print(f"wrote {args.plot}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
@@ -204,7 +207,7 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     return run_command(args)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:  # long: one declarative table of the subcommands
     parser = argparse.ArgumentParser(
         prog="pybrainbone",
         description="Build, list and simulate the brain-bone axis model (SBML, libRoadRunner).",

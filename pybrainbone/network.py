@@ -16,9 +16,7 @@ True
 from __future__ import annotations
 
 import functools
-import os
 import re
-from pathlib import Path
 
 import pandas as pd
 
@@ -114,70 +112,3 @@ def _port_sign(module: str, factor: str) -> str:
 def _standalone(module: str) -> Simulator:
     # One compiled simulator per module and process, however many edges ask.
     return Simulator(module)
-
-
-def plot_network(edges: pd.DataFrame, target: str | os.PathLike[str]) -> None:
-    """Draw modules (left), core ports (right) and cross-links (arcs between modules); save atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from pybrainbone.atomic import atomic_path
-
-    modules = sorted(set(edges.source) | set(edges[edges.kind == "link"].target), key=str.lower)
-    ports = sorted(set(edges[edges.kind == "port"].target))
-    ym = {m: 1 - i / max(len(modules) - 1, 1) for i, m in enumerate(modules)}
-    yp = {p: 1 - i / max(len(ports) - 1, 1) for i, p in enumerate(ports)}
-    fig, ax = plt.subplots(figsize=(10, 7))
-    colour = {"+": "tab:green", "-": "tab:red", "0": "0.7", "?": "0.5"}
-    for edge in edges.itertuples():
-        if edge.kind == "port":
-            ax.annotate(
-                "",
-                xy=(0.78, yp[edge.target]),
-                xytext=(0.22, ym[edge.source]),
-                arrowprops={
-                    "arrowstyle": "-|>" if edge.sign != "-" else "-[",
-                    "color": colour[edge.sign],
-                    "lw": 1.0,
-                    "alpha": 0.7,
-                },
-            )
-        else:
-            ax.annotate(
-                "",
-                xy=(0.04, ym[edge.target]),
-                xytext=(0.04, ym[edge.source]),
-                arrowprops={
-                    "arrowstyle": "-|>" if edge.sign == "+" else "-[",
-                    "color": colour[edge.sign],
-                    "lw": 1.2,
-                    "connectionstyle": "arc3,rad=0.5",
-                    "linestyle": "-" if edge.on else ":",
-                },
-            )
-    for m, y in ym.items():
-        ax.text(0.2, y, m, ha="right", va="center", fontsize=11, bbox={"fc": "lightyellow", "ec": "0.5"})
-    for p, y in yp.items():
-        ax.text(
-            0.8,
-            y,
-            p.removeprefix("core."),
-            ha="left",
-            va="center",
-            fontsize=11,
-            bbox={"fc": "lavender", "ec": "0.5"},
-        )
-    ax.set_xlim(-0.1, 1.05)
-    ax.set_ylim(-0.08, 1.08)
-    ax.axis("off")
-    ax.set_title(
-        "brain-bone axis: modules -> bone-core ports (green +, red -), cross-links on the left\n"
-        "(dotted: off by default)"
-    )
-    fig.tight_layout()
-    suffix = Path(str(target)).suffix or ".png"
-    with atomic_path(target, suffix=suffix) as tmp:
-        fig.savefig(tmp, dpi=110, format=suffix.lstrip("."))
-    plt.close(fig)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from pybrainbone.experiments.runner import ExperimentResult, Runner
+from pybrainbone.experiments.results import ExperimentResult
+from pybrainbone.experiments.runner import Runner
 from pybrainbone.experiments.scorecard import library_specs
 from pybrainbone.experiments.spec import load_experiment
 

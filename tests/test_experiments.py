@@ -12,7 +12,9 @@ import yaml
 
 from pybrainbone import PyBrainBoneError
 from pybrainbone.cli import main
-from pybrainbone.experiments.runner import Runner, check_target, run_all, write_outputs
+from pybrainbone.experiments.outputs import write_outputs
+from pybrainbone.experiments.results import check_target
+from pybrainbone.experiments.runner import Runner, run_all
 from pybrainbone.experiments.scorecard import library_specs
 from pybrainbone.experiments.spec import (
     Experiment,

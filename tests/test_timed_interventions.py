@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 
 from pybrainbone import Simulator
-from pybrainbone.experiments.runner import Runner, TargetResult
+from pybrainbone.experiments.results import TargetResult
+from pybrainbone.experiments.runner import Runner
 from pybrainbone.experiments.scorecard import library_specs
 from pybrainbone.experiments.spec import UniformTimeCourse, load_experiment
 

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import os
-from typing import TYPE_CHECKING
+from matplotlib.figure import Figure
 
-from pybrainbone.atomic import atomic_path
+from pybrainbone.experiments.results import ExperimentResult
 from pybrainbone.experiments.spec import Plot
-
-if TYPE_CHECKING:
-    from pybrainbone.experiments.runner import ExperimentResult
+from pybrainbone.plotting import new_figure
 
 
-def plot_experiment(result: ExperimentResult, target: str | os.PathLike[str]) -> None:
-    """Draw every plot output (or every data generator if there is none) and save atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def plot_experiment(result: ExperimentResult) -> Figure:
+    """Every plot output (or every data generator if there is none), targets drawn where they are checked."""
     exp = result.experiment
     plots = [o for o in exp.outputs if isinstance(o, Plot)]
     if not plots:
         plots = [Plot(id=dg.id, title=dg.name or dg.id, y=[dg.id]) for dg in exp.data_generators]
     n = max(len(plots), 1)
-    fig, axes = plt.subplots(n, 1, figsize=(7, 3.0 * n), squeeze=False)
+    fig = new_figure(figsize=(7, 3.0 * n))
+    axes = fig.subplots(n, 1, squeeze=False)
     units = {dg.id: dg.unit for dg in exp.data_generators}
     labels = {dg.id: dg.name or dg.id for dg in exp.data_generators}
     for ax, plot in zip(axes[:, 0], plots, strict=False):
@@ -61,7 +54,4 @@ def plot_experiment(result: ExperimentResult, target: str | os.PathLike[str]) ->
         ax.legend(fontsize=8)
     fig.suptitle(exp.name or exp.id)
     fig.tight_layout()
-    suffix = os.path.splitext(str(target))[1] or ".png"
-    with atomic_path(target, suffix=suffix) as tmp:
-        fig.savefig(tmp, dpi=110, format=suffix.lstrip("."))
-    plt.close(fig)
+    return fig

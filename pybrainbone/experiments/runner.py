@@ -15,93 +15,18 @@ True
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from pybrainbone.atomic import atomic_open
 from pybrainbone.experiments.expressions import parse_expression
+from pybrainbone.experiments.outputs import write_outputs
 from pybrainbone.experiments.plan import Plan, StartStates, execute, resolve
+from pybrainbone.experiments.results import ExperimentResult, TargetResult, check_target, expected_text
 from pybrainbone.experiments.spec import Experiment, Target
 from pybrainbone.simulator import Simulator
-
-#: Signed values within this distance of zero count as "no change" for up/down targets.
-_DIRECTION_EPSILON = 1e-9
-
-
-@dataclass(frozen=True)
-class TargetResult:
-    """One target checked against the model."""
-
-    target: Target
-    experiment: str
-    value: float
-    passed: bool
-    expected: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "target": self.target.id,
-            "experiment": self.experiment,
-            "passed": self.passed,
-            "value": self.value,
-            "expected": self.expected,
-            "data_generator": self.target.data_generator,
-            "time": self.target.time,
-            "status": self.target.status,
-            "reason": self.target.reason,
-            "source": self.target.source,
-        }
-
-
-@dataclass(frozen=True)
-class ExperimentResult:
-    """Everything one run produced: raw arm courses, data generators (tidy) and target checks."""
-
-    experiment: Experiment
-    arms: Mapping[str, pd.DataFrame]
-    data: pd.DataFrame
-    targets: list[TargetResult] = field(default_factory=list)
-
-    def series(self, data_generator: str) -> pd.Series:
-        """One data generator over time (time courses) or per scan value."""
-        rows = self.data[self.data["data_generator"] == data_generator]
-        key = "scan_value" if rows["scan_value"].notna().any() else "time"
-        return rows.set_index(key)["value"]
-
-
-def expected_text(target: Target) -> str:
-    """The target as a short human string, e.g. ``down, in [-65, -35]``."""
-    text = target.direction.replace("_", " ")
-    if target.direction == "unchanged":
-        text += f" (|value| <= {target.unchanged_tolerance:g})"
-    if target.range is not None:
-        text += f", in [{target.range[0]:g}, {target.range[1]:g}]"
-    elif target.value is not None:
-        text += f", about {target.value:g}"
-    return text
-
-
-def check_target(target: Target, value: float) -> bool:
-    """Whether ``value`` meets the target's direction and, if given, its range."""
-    if not math.isfinite(value):
-        return False
-    ok = {
-        "up": value > _DIRECTION_EPSILON,
-        "down": value < -_DIRECTION_EPSILON,
-        "not_down": value > -target.unchanged_tolerance,
-        "not_up": value < target.unchanged_tolerance,
-        "unchanged": abs(value) <= target.unchanged_tolerance,
-    }[target.direction]
-    if target.range is not None:
-        ok = ok and target.range[0] <= value <= target.range[1]
-    return ok
 
 
 class Runner:
@@ -203,39 +128,6 @@ class Runner:
         return TargetResult(
             target, result.experiment.id, value, check_target(target, value), expected_text(target)
         )
-
-
-def summary(result: ExperimentResult) -> dict[str, Any]:
-    """The JSON summary of one run: the experiment, its targets, measured values, pass/fail."""
-    exp = result.experiment
-    return {
-        "experiment": exp.id,
-        "name": exp.name,
-        "question": exp.question,
-        "model": exp.model,
-        "organism": exp.organism,
-        "targets": [t.as_dict() for t in result.targets],
-        "passed": sum(t.passed for t in result.targets),
-        "failed": sum(not t.passed for t in result.targets),
-    }
-
-
-def write_outputs(result: ExperimentResult, out_dir: str | Path, figure: bool = True) -> list[Path]:
-    """Write ``<id>.csv`` (tidy data generators), ``<id>.summary.json`` and ``<id>.png`` atomically."""
-    out = Path(out_dir)
-    exp = result.experiment
-    paths = [out / f"{exp.id}.csv", out / f"{exp.id}.summary.json"]
-    with atomic_open(paths[0]) as handle:
-        result.data.assign(experiment=exp.id).to_csv(handle, index=False)
-    with atomic_open(paths[1]) as handle:
-        json.dump(summary(result), handle, indent=2, allow_nan=True)
-        handle.write("\n")
-    if figure:
-        from pybrainbone.experiments.figures import plot_experiment
-
-        paths.append(out / f"{exp.id}.png")
-        plot_experiment(result, paths[-1])
-    return paths
 
 
 def run_all(

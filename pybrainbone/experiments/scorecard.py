@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from pybrainbone.experiments.runner import TargetResult, run_all
+from pybrainbone.experiments.results import TargetResult
+from pybrainbone.experiments.runner import run_all
 from pybrainbone.experiments.spec import load_experiment
 from pybrainbone.paths import experiments_dir
 

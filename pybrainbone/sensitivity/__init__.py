@@ -23,7 +23,6 @@ from pybrainbone.sensitivity.global_ import (
     METHODS,
     MORRIS,
     SOBOL,
-    GlobalResult,
     Method,
     efast,
     morris,
@@ -32,12 +31,12 @@ from pybrainbone.sensitivity.global_ import (
     sobol,
 )
 from pybrainbone.sensitivity.local import (
-    LocalSensitivities,
     control_coefficients,
     spec_time_sensitivities,
     time_sensitivities,
 )
 from pybrainbone.sensitivity.objective import Objective, OutputSpec, make_objective, parse_output
+from pybrainbone.sensitivity.outputs import write_global
 from pybrainbone.sensitivity.problem import (
     ParameterRange,
     Problem,
@@ -45,7 +44,9 @@ from pybrainbone.sensitivity.problem import (
     derive_problem,
     eligible_parameters,
     load_problem,
+    problem_from_data,
 )
+from pybrainbone.sensitivity.results import GlobalResult, LocalSensitivities
 
 __all__ = [
     "EFAST",
@@ -76,9 +77,11 @@ __all__ = [
     "make_objective",
     "morris",
     "parse_output",
+    "problem_from_data",
     "run_global",
     "run_method",
     "sobol",
     "spec_time_sensitivities",
     "time_sensitivities",
+    "write_global",
 ]

@@ -13,6 +13,7 @@ from pybrainbone.atomic import atomic_open
 from pybrainbone.errors import InvalidValueError
 from pybrainbone.experiments.runner import Runner
 from pybrainbone.experiments.spec import load_experiment
+from pybrainbone.plotting import save_figure
 from pybrainbone.sensitivity.executors import default_engine
 from pybrainbone.sensitivity.global_ import DEFAULT_SEED, run_global
 from pybrainbone.sensitivity.local import DEFAULT_STEP, spec_time_sensitivities
@@ -22,6 +23,8 @@ from pybrainbone.sensitivity.objective import (
     make_objective,
     parse_output,
 )
+from pybrainbone.sensitivity.outputs import write_global
+from pybrainbone.sensitivity.plots import plot_local
 from pybrainbone.sensitivity.problem import Problem, derive_problem, eligible_parameters, load_problem
 
 METHODS = ("local", "morris", "sobol", "efast")
@@ -105,12 +108,10 @@ def run_command(args: argparse.Namespace) -> int:
     if args.method == "local":
         objective = make_objective(experiment, output, problem.names, runner=runner, series=True)
         local = spec_time_sensitivities(objective, relative_step=DEFAULT_STEP, **engine)
-        from pybrainbone.sensitivity.plots import plot_local
-
         csv = out / f"{stem}.csv"
         with atomic_open(csv) as handle:
             local.to_frame().to_csv(handle, index=False, float_format="%.6g")
-        plot_local(local, out / f"{stem}.png")
+        save_figure(plot_local(local), out / f"{stem}.png", dpi=130)
         final = local.at(float(local.times[-1]), "semi_scaled").iloc[:, 0]
         top = final.abs().sort_values(ascending=False).head(5)
         print(
@@ -126,7 +127,7 @@ def run_command(args: argparse.Namespace) -> int:
     elif args.second_order:
         raise InvalidValueError("--second-order applies to sobol only")
     result = run_global(args.method, objective, problem, args.n, **options)
-    paths = result.write(out, stem)
+    paths = write_global(result, out, stem)
     summary = result.summary()
     print(
         f"{experiment.id}: {args.method} on {result.output}, {len(problem)} parameters, "

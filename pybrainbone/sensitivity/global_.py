@@ -12,90 +12,25 @@ failed, which (with parameters and reason) and how they were handled.
 
 from __future__ import annotations
 
-import json
-import os
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from pybrainbone.atomic import atomic_open
 from pybrainbone.errors import InvalidValueError, PyBrainBoneError, SimulationError
 from pybrainbone.experiments.spec import Solver
 from pybrainbone.options import SolverOptions
-from pybrainbone.sensitivity.executors import Engine, Evaluation, Failure, evaluate
+from pybrainbone.sensitivity.executors import Engine, evaluate
 from pybrainbone.sensitivity.objective import Objective
 from pybrainbone.sensitivity.problem import Problem, positive_int
+from pybrainbone.sensitivity.results import GlobalResult
 from pybrainbone.simulator import Simulator
 
 MethodName = Literal["morris", "sobol", "efast"]
 DEFAULT_SEED = 20261124
-
-
-@dataclass(frozen=True)
-class GlobalResult:
-    """Indices of one global analysis, with everything needed to reproduce and audit it."""
-
-    method: MethodName
-    output: str
-    problem: Problem
-    indices: pd.DataFrame
-    samples: np.ndarray  # model units, one row per sample
-    values: np.ndarray  # output per sample (NaN where it failed)
-    failures: list[Failure]
-    handling: str
-    seed: int
-    settings: dict[str, Any]
-    evaluation: Evaluation
-    second_order: pd.DataFrame | None = None
-
-    def summary(self) -> dict[str, Any]:
-        ev = self.evaluation
-        return {
-            "method": self.method,
-            "output": self.output,
-            "seed": self.seed,
-            "settings": self.settings,
-            "parameters": self.problem.table(),
-            "samples": len(self.samples),
-            "failed": len(self.failures),
-            "failure_handling": self.handling,
-            "engine": ev.engine,
-            "workers": ev.workers,
-            "chunk_size": ev.chunk_size,
-            "seconds": round(ev.seconds, 3),
-            "samples_per_second": round(ev.samples_per_second, 2),
-            "tolerance_check": ev.tolerance_check,
-        }
-
-    def write(self, out_dir: str | os.PathLike[str], stem: str, figure: bool = True) -> list[Path]:
-        """Write ``<stem>.csv`` (indices), ``<stem>.json`` (seed, settings, failures), optional figure,
-        ``<stem>.failures.csv`` when samples failed and ``<stem>.S2.csv`` for second-order indices."""
-        out = Path(out_dir)
-        paths = [out / f"{stem}.csv", out / f"{stem}.json"]
-        with atomic_open(paths[0]) as handle:
-            self.indices.to_csv(handle, index=False, float_format="%.6g")
-        with atomic_open(paths[1]) as handle:
-            json.dump(self.summary(), handle, indent=2, allow_nan=True)
-            handle.write("\n")
-        if self.failures:
-            paths.append(out / f"{stem}.failures.csv")
-            with atomic_open(paths[-1]) as handle:
-                pd.DataFrame([f.as_dict() for f in self.failures]).to_csv(handle, index=False)
-        if self.second_order is not None:
-            paths.append(out / f"{stem}.S2.csv")
-            with atomic_open(paths[-1]) as handle:
-                self.second_order.to_csv(handle, index=False, float_format="%.6g")
-        if figure:
-            from pybrainbone.sensitivity.plots import plot_global
-
-            paths.append(out / f"{stem}.png")
-            plot_global(self, paths[-1])
-        return paths
 
 
 def _check_output(problem: Problem, objective: Objective) -> None:

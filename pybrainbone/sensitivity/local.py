@@ -17,7 +17,6 @@ percent difference) and ``scaled`` d ln y / d ln p (NaN where y is 0).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -26,62 +25,10 @@ import pandas as pd
 from pybrainbone.errors import InvalidValueError, SimulationError, unknown_name
 from pybrainbone.sensitivity.executors import Engine, evaluate
 from pybrainbone.sensitivity.objective import Objective
+from pybrainbone.sensitivity.results import LocalSensitivities
 from pybrainbone.simulator import Simulator
 
 DEFAULT_STEP = 1e-3
-
-
-@dataclass(frozen=True)
-class LocalSensitivities:
-    """Sensitivities at each time (axis 0) of each output (axis 2) to each parameter (axis 1)."""
-
-    times: np.ndarray
-    parameters: list[str]
-    outputs: list[str]
-    values: np.ndarray  # (time, output): the nominal trajectory
-    nominal: dict[str, float]
-    unscaled: np.ndarray  # (time, parameter, output)
-    method: str
-    relative_step: float | None = None
-
-    @property
-    def semi_scaled(self) -> np.ndarray:
-        p = np.array([self.nominal[name] for name in self.parameters])
-        semi: np.ndarray = self.unscaled * p[None, :, None]
-        return semi
-
-    @property
-    def scaled(self) -> np.ndarray:
-        y = self.values[:, None, :]
-        with np.errstate(all="ignore"):
-            scaled: np.ndarray = np.where(y != 0, self.semi_scaled / np.where(y != 0, y, 1.0), np.nan)
-        return scaled
-
-    def to_frame(self) -> pd.DataFrame:
-        """Tidy table: time, parameter, output, value, unscaled, semi_scaled, scaled."""
-        t, p, o = np.meshgrid(
-            np.arange(len(self.times)),
-            np.arange(len(self.parameters)),
-            np.arange(len(self.outputs)),
-            indexing="ij",
-        )
-        return pd.DataFrame(
-            {
-                "time": self.times[t.ravel()],
-                "parameter": np.array(self.parameters, dtype=object)[p.ravel()],
-                "output": np.array(self.outputs, dtype=object)[o.ravel()],
-                "value": self.values[t.ravel(), o.ravel()],
-                "unscaled": self.unscaled.ravel(),
-                "semi_scaled": self.semi_scaled.ravel(),
-                "scaled": self.scaled.ravel(),
-            }
-        )
-
-    def at(self, time: float, scaling: str = "scaled") -> pd.DataFrame:
-        """Parameter x output matrix at the output time nearest ``time``."""
-        i = int(np.argmin(np.abs(self.times - time)))
-        data = getattr(self, scaling)[i]
-        return pd.DataFrame(data, index=pd.Index(self.parameters, name="parameter"), columns=self.outputs)
 
 
 def _nominal(sim: Simulator, parameters: Sequence[str], changes: Mapping[str, float]) -> dict[str, float]:

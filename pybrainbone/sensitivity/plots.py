@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import os
-from typing import TYPE_CHECKING
-
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
-from pybrainbone.atomic import atomic_path
-
-if TYPE_CHECKING:
-    from pybrainbone.sensitivity.global_ import GlobalResult
-    from pybrainbone.sensitivity.local import LocalSensitivities
+from pybrainbone.plotting import new_figure
+from pybrainbone.sensitivity.results import GlobalResult, LocalSensitivities
 
 #: Most parameters labelled or shown in one figure.
 TOP = 20
 
 
-def plot_global(result: GlobalResult, target: str | os.PathLike[str]) -> None:
+def plot_global(result: GlobalResult) -> Figure:
     """Morris: mu* against sigma (top parameters labelled); Sobol/eFAST: S1 and ST bars with 95 % CIs."""
     table = result.indices
     if result.method == "morris":
-        fig, ax = plt.subplots(figsize=(7, 5.5))
+        fig = new_figure(figsize=(7, 5.5))
+        ax = fig.subplots()
         ax.errorbar(
             table["mu_star"],
             table["sigma"],
@@ -52,7 +44,8 @@ def plot_global(result: GlobalResult, target: str | os.PathLike[str]) -> None:
     else:
         shown = table.head(TOP)
         x = np.arange(len(shown))
-        fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(shown) + 2), 4.5))
+        fig = new_figure(figsize=(max(6.0, 0.45 * len(shown) + 2), 4.5))
+        ax = fig.subplots()
         ax.bar(x - 0.2, shown["S1"], 0.4, yerr=shown["S1_conf"], capsize=2, label="first order S1")
         ax.bar(x + 0.2, shown["ST"], 0.4, yerr=shown["ST_conf"], capsize=2, label="total ST")
         ax.set_xticks(x, list(shown["parameter"]), rotation=60, ha="right", fontsize=8)
@@ -65,14 +58,10 @@ def plot_global(result: GlobalResult, target: str | os.PathLike[str]) -> None:
         fontsize=9,
     )
     fig.tight_layout()
-    with atomic_path(target) as tmp:
-        fig.savefig(tmp, dpi=130)
-    plt.close(fig)
+    return fig
 
 
-def plot_local(
-    result: LocalSensitivities, target: str | os.PathLike[str], scaling: str | None = None
-) -> None:
+def plot_local(result: LocalSensitivities, scaling: str | None = None) -> Figure:
     """Heatmap per output: parameters (rows) x time (columns), colour = sensitivity (symmetric scale).
 
     ``scaling`` defaults to ``scaled`` (d ln y / d ln p) when that is finite everywhere after t=0, else
@@ -83,9 +72,8 @@ def plot_local(
         scaling = "scaled" if np.all(np.isfinite(scaled)) else "semi_scaled"
     data = getattr(result, scaling)
     n_out = len(result.outputs)
-    fig, axes = plt.subplots(
-        n_out, 1, figsize=(8, max(2.5, 0.28 * len(result.parameters) + 1.5) * n_out), squeeze=False
-    )
+    fig = new_figure(figsize=(8, max(2.5, 0.28 * len(result.parameters) + 1.5) * n_out))
+    axes = fig.subplots(n_out, 1, squeeze=False)
     years = result.times.max() > 730
     t = result.times / 365.25 if years else result.times
     for k, output in enumerate(result.outputs):
@@ -108,6 +96,4 @@ def plot_local(
         ax.set_title(f"{output}: {label}", fontsize=9)
         fig.colorbar(mesh, ax=ax, label=label)
     fig.tight_layout()
-    with atomic_path(target) as tmp:
-        fig.savefig(tmp, dpi=130)
-    plt.close(fig)
+    return fig

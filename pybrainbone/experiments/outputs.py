@@ -1,0 +1,42 @@
+"""Write an experiment's results: tidy CSV, summary JSON and its figure, each atomically."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pybrainbone.atomic import atomic_open
+from pybrainbone.experiments.figures import plot_experiment
+from pybrainbone.experiments.results import ExperimentResult
+from pybrainbone.plotting import save_figure
+
+
+def summary(result: ExperimentResult) -> dict[str, Any]:
+    """The JSON summary of one run: the experiment, its targets, measured values, pass/fail."""
+    exp = result.experiment
+    return {
+        "experiment": exp.id,
+        "name": exp.name,
+        "question": exp.question,
+        "model": exp.model,
+        "organism": exp.organism,
+        "targets": [t.as_dict() for t in result.targets],
+        "passed": sum(t.passed for t in result.targets),
+        "failed": sum(not t.passed for t in result.targets),
+    }
+
+
+def write_outputs(result: ExperimentResult, out_dir: str | Path, figure: bool = True) -> list[Path]:
+    """Write ``<id>.csv`` (tidy data generators), ``<id>.summary.json`` and ``<id>.png`` atomically."""
+    out = Path(out_dir)
+    exp = result.experiment
+    paths = [out / f"{exp.id}.csv", out / f"{exp.id}.summary.json"]
+    with atomic_open(paths[0]) as handle:
+        result.data.assign(experiment=exp.id).to_csv(handle, index=False)
+    with atomic_open(paths[1]) as handle:
+        json.dump(summary(result), handle, indent=2, allow_nan=True)
+        handle.write("\n")
+    if figure:
+        paths.append(save_figure(plot_experiment(result), out / f"{exp.id}.png", dpi=110))
+    return paths

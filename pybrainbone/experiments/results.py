@@ -1,0 +1,88 @@
+"""What a run of an experiment produced: result types that runners, writers and plots all share.
+
+They sit below every module that makes or shows them (runner, output writers, figures), so no module has
+to import the module that imports it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from pybrainbone.experiments.spec import Experiment, Target
+
+#: Signed values within this distance of zero count as "no change" for up/down targets.
+_DIRECTION_EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class TargetResult:
+    """One target checked against the model."""
+
+    target: Target
+    experiment: str
+    value: float
+    passed: bool
+    expected: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target.id,
+            "experiment": self.experiment,
+            "passed": self.passed,
+            "value": self.value,
+            "expected": self.expected,
+            "data_generator": self.target.data_generator,
+            "time": self.target.time,
+            "status": self.target.status,
+            "reason": self.target.reason,
+            "source": self.target.source,
+        }
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    """Everything one run produced: raw arm courses, data generators (tidy) and target checks."""
+
+    experiment: Experiment
+    arms: Mapping[str, pd.DataFrame]
+    data: pd.DataFrame
+    targets: list[TargetResult] = field(default_factory=list)
+
+    def series(self, data_generator: str) -> pd.Series:
+        """One data generator over time (time courses) or per scan value."""
+        rows = self.data[self.data["data_generator"] == data_generator]
+        key = "scan_value" if rows["scan_value"].notna().any() else "time"
+        return rows.set_index(key)["value"]
+
+
+def expected_text(target: Target) -> str:
+    """The target as a short human string, e.g. ``down, in [-65, -35]``."""
+    text = target.direction.replace("_", " ")
+    if target.direction == "unchanged":
+        text += f" (|value| <= {target.unchanged_tolerance:g})"
+    if target.range is not None:
+        text += f", in [{target.range[0]:g}, {target.range[1]:g}]"
+    elif target.value is not None:
+        text += f", about {target.value:g}"
+    return text
+
+
+def check_target(target: Target, value: float) -> bool:
+    """Whether ``value`` meets the target's direction and, if given, its range."""
+    if not math.isfinite(value):
+        return False
+    ok = {
+        "up": value > _DIRECTION_EPSILON,
+        "down": value < -_DIRECTION_EPSILON,
+        "not_down": value > -target.unchanged_tolerance,
+        "not_up": value < target.unchanged_tolerance,
+        "unchanged": abs(value) <= target.unchanged_tolerance,
+    }[target.direction]
+    if target.range is not None:
+        ok = ok and target.range[0] <= value <= target.range[1]
+    return ok
