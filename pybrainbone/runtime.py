@@ -38,7 +38,9 @@ class ModelRuntime:
         species = {sid: i for i, sid in enumerate(self._rr.model.getFloatingSpeciesIds())}
         unknown = [s for s in self.state_ids if s not in globals_ and s not in species]
         if unknown:
-            raise SimulationError(f"states {unknown} of model {info.name!r} are neither parameters nor species")
+            raise SimulationError(
+                f"states {unknown} of model {info.name!r} are neither parameters nor species"
+            )
         as_parameter = [i for i, s in enumerate(self.state_ids) if s in globals_]
         as_species = [i for i, s in enumerate(self.state_ids) if s not in globals_]
         self._parameter_slots = np.array(as_parameter, dtype=np.intp)
@@ -110,7 +112,9 @@ class ModelRuntime:
     def set_state(self, x: np.ndarray) -> None:
         model = self._rr.model
         if len(self._parameter_index):
-            model.setGlobalParameterValues(self._parameter_index, np.ascontiguousarray(x[self._parameter_slots]))
+            model.setGlobalParameterValues(
+                self._parameter_index, np.ascontiguousarray(x[self._parameter_slots])
+            )
         if len(self._species_index):
             model.setFloatingSpeciesAmounts(self._species_index, np.ascontiguousarray(x[self._species_slots]))
 

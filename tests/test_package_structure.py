@@ -90,7 +90,8 @@ def test_importing_the_package_changes_no_matplotlib_or_roadrunner_state() -> No
     probe = (
         "import matplotlib, roadrunner\n"
         "before = (matplotlib.get_backend(), roadrunner.Config.getValue(roadrunner.Config.LLVM_BACKEND))\n"
-        "import pybrainbone, pybrainbone.plotting, pybrainbone.experiments.figures, pybrainbone.sensitivity.plots\n"
+        "import pybrainbone, pybrainbone.plotting, pybrainbone.experiments.figures\n"
+        "import pybrainbone.sensitivity.plots\n"
         "from pybrainbone import Simulator\n"
         "Simulator('bone_remodeling').simulate(end=10, points=2)\n"
         "after = (matplotlib.get_backend(), roadrunner.Config.getValue(roadrunner.Config.LLVM_BACKEND))\n"
