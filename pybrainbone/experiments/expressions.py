@@ -143,9 +143,16 @@ _PRECEDENCE = {ast.Add: 1, ast.Sub: 1, ast.Mult: 2, ast.Div: 2, ast.Pow: 3}
 
 
 def _wrap(child: ast.expr, parent: ast.BinOp, name: Callable[[str, str], str], right: bool = False) -> str:
+    """``child`` as an operand of ``parent``, parenthesised wherever L3 infix would group it otherwise."""
+    while isinstance(child, ast.UnaryOp) and isinstance(child.op, ast.UAdd):
+        child = child.operand  # unary plus is written as nothing, so its operand decides
     text = _infix(child, name)
+    if isinstance(parent.op, ast.Pow) and not right and isinstance(child, (ast.BinOp, ast.UnaryOp)):
+        return f"({text})"  # L3's ^ groups to the right and binds tighter than unary minus: (-x)^2, (x^2)^3
     if isinstance(child, ast.BinOp):
         mine, theirs = _PRECEDENCE[type(child.op)], _PRECEDENCE[type(parent.op)]
-        if mine < theirs or (right and mine == theirs and isinstance(parent.op, (ast.Sub, ast.Div))):
+        # A right operand of equal precedence keeps its parentheses even where they change nothing
+        # mathematically (a + (b + c), a * (b / c)): floating point is not associative.
+        if mine < theirs or (right and mine == theirs and not isinstance(parent.op, ast.Pow)):
             return f"({text})"
     return text

@@ -1,0 +1,375 @@
+"""Export: an experiment spec as a SED-ML L1V4 document (the package docstring describes the mapping)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pybrainbone.atomic import atomic_path
+from pybrainbone.experiments.expressions import parse_expression
+from pybrainbone.experiments.plan import Plan
+from pybrainbone.experiments.runner import Runner
+from pybrainbone.experiments.sedml.common import (
+    ALL_DATA,
+    KISAO_ABSOLUTE_TOLERANCE,
+    KISAO_CVODE,
+    KISAO_MAXIMUM_STEPS,
+    KISAO_NLEQ2,
+    KISAO_RELATIVE_TOLERANCE,
+    SBML_LANGUAGE,
+    SEDML_LEVEL,
+    SEDML_VERSION,
+    SIMULATION_ID,
+    TIME_SYMBOL,
+    SbmlIndex,
+    SedmlError,
+    annotation,
+    check,
+    log_errors,
+    number,
+)
+from pybrainbone.experiments.sedml.compat import libsedml
+from pybrainbone.experiments.sedml.maths import math_of, parse_formula
+from pybrainbone.experiments.spec import Experiment, Plot, Report, UniformTimeCourse
+
+
+def _used_ids(experiment: Experiment) -> set[str]:
+    ids = {a.id for a in experiment.arms} | {s.id for s in experiment.scans}
+    ids |= {d.id for d in experiment.data_generators} | {o.id for o in experiment.outputs}
+    return ids | {f"model_{a.id}" for a in experiment.arms} | {SIMULATION_ID}
+
+
+def _fresh(wanted: str, taken: set[str]) -> str:
+    name = wanted
+    while name in taken:
+        name += "_"
+    taken.add(name)
+    return name
+
+
+@dataclass
+class _Export:
+    """One export in progress: the document, the ids taken so far and the helper elements made."""
+
+    doc: Any
+    experiment: Experiment
+    index: SbmlIndex
+    taken: set[str]
+    scan_models: dict[str, str] = field(default_factory=dict)
+    scan_tasks: dict[str, str] = field(default_factory=dict)
+    helpers: list[str] = field(default_factory=list)
+    time_id: str | None = None
+    scan_value_ids: dict[str, str] = field(default_factory=dict)
+    dg_scans: dict[str, set[str]] = field(default_factory=dict)
+
+
+def export_document(
+    experiment: Experiment, model_source: str = "model.xml", runner: Runner | None = None
+) -> Any:
+    """The experiment as a ``libsedml.SedDocument`` (L1V4); see the package docstring for the mapping."""
+    runner = runner or Runner()
+    plan = runner.plan(experiment)
+    index = SbmlIndex(runner.simulator(experiment.model).model.sbml)
+    doc = libsedml.SedDocument(SEDML_LEVEL, SEDML_VERSION)
+    if experiment.name:
+        check(doc.setName(experiment.name), "document name")
+    out = _Export(doc, experiment, index, _used_ids(experiment))
+    out.scan_models = {s.id: _fresh(f"model_{s.id}", out.taken) for s in experiment.scans}
+    out.scan_tasks = {s.id: _fresh(f"{s.id}_run", out.taken) for s in experiment.scans}
+    _add_models(out, plan, runner, model_source)
+    _add_simulation(out, plan)
+    _add_tasks(out)
+    _add_repeated_tasks(out)
+    _add_data_generators(out)
+    all_data = _add_outputs(out)
+    _add_annotation(out, all_data)
+    return doc
+
+
+def _add_models(out: _Export, plan: Plan, runner: Runner, model_source: str) -> None:
+    """One model per arm and one per scan (a copy of its arm's), each sourcing the SBML file directly."""
+    experiment = out.experiment
+    start = runner.start_state(plan)
+    arm_changes = {run.arm: plan.changes(run, start_state=start) for run in plan.arms}
+    models = [(f"model_{a.id}", a.name, arm_changes[a.id]) for a in experiment.arms]
+    models += [
+        (out.scan_models[s.id], f"{s.arm} for scan {s.id}", arm_changes[s.arm]) for s in experiment.scans
+    ]
+    for model_id, name, changes in models:
+        model = out.doc.createModel()
+        check(model.setId(model_id), f"model id {model_id!r}")
+        if name:
+            check(model.setName(name), f"name of model {model_id!r}")
+        check(model.setLanguage(SBML_LANGUAGE), "model language")
+        check(model.setSource(model_source), "model source")
+        for sid, value in changes.items():
+            change = model.createChangeAttribute()
+            check(change.setTarget(out.index.value_xpath(sid)), f"change target {sid!r}")
+            check(change.setNewValue(number(value)), f"new value of {sid!r}")
+
+
+def _add_simulation(out: _Export, plan: Plan) -> None:
+    """The one simulation, with our solver settings as algorithm parameters of CVODE."""
+    options = plan.options
+    if isinstance(out.experiment.simulation, UniformTimeCourse):
+        course = out.experiment.simulation
+        sim = out.doc.createUniformTimeCourse()
+        check(sim.setInitialTime(course.start), "initial time")
+        check(sim.setOutputStartTime(course.start), "output start time")
+        check(sim.setOutputEndTime(course.end), "output end time")
+        check(sim.setNumberOfSteps(course.points - 1), "number of steps")
+        algorithm = sim.createAlgorithm()
+        check(algorithm.setKisaoID(KISAO_CVODE), "algorithm")
+        for kisao, setting in (
+            (KISAO_RELATIVE_TOLERANCE, number(options.relative_tolerance)),
+            (KISAO_ABSOLUTE_TOLERANCE, number(options.absolute_tolerance)),
+            (KISAO_MAXIMUM_STEPS, str(options.maximum_num_steps)),
+        ):
+            parameter = algorithm.createAlgorithmParameter()
+            check(parameter.setKisaoID(kisao), f"algorithm parameter {kisao}")
+            check(parameter.setValue(setting), f"value of {kisao}")
+    else:
+        sim = out.doc.createSteadyState()
+        check(sim.createAlgorithm().setKisaoID(KISAO_NLEQ2), "algorithm")
+    check(sim.setId(SIMULATION_ID), "simulation id")
+
+
+def _add_task(out: _Export, task_id: str, name: str, model_id: str) -> None:
+    task = out.doc.createTask()
+    check(task.setId(task_id), f"task id {task_id!r}")
+    if name:
+        check(task.setName(name), f"name of task {task_id!r}")
+    check(task.setModelReference(model_id), f"model reference of task {task_id!r}")
+    check(task.setSimulationReference(SIMULATION_ID), f"simulation reference of task {task_id!r}")
+
+
+def _add_tasks(out: _Export) -> None:
+    """One task per arm (id = arm id), then each scan's own task on the scan's own model.
+
+    A scan runs its own task: tellurium files a subtask's results under the subtask's id, so running the
+    arm's task inside the scan would overwrite the arm's results with the last value.
+    """
+    for arm in out.experiment.arms:
+        _add_task(out, arm.id, arm.name, f"model_{arm.id}")
+    for scan in out.experiment.scans:
+        _add_task(out, out.scan_tasks[scan.id], "", out.scan_models[scan.id])
+
+
+def _add_repeated_tasks(out: _Export) -> None:
+    """One repeatedTask per scan (id = scan id): a vectorRange, a setValue, resetModel="true"."""
+    for scan in out.experiment.scans:
+        repeated = out.doc.createRepeatedTask()
+        check(repeated.setId(scan.id), f"repeated task id {scan.id!r}")
+        check(repeated.setAnnotation(annotation(arm=scan.arm)), f"annotation of {scan.id!r}")
+        check(repeated.setResetModel(True), "resetModel")
+        range_id = _fresh(f"{scan.id}_range", out.taken)
+        vector = repeated.createVectorRange()
+        check(vector.setId(range_id), f"range id {range_id!r}")
+        for value in scan.values:
+            check(vector.addValue(float(value)), f"value {value!r} of range {range_id!r}")
+        check(repeated.setRangeId(range_id), "range reference")
+        set_value = repeated.createTaskChange()
+        check(set_value.setModelReference(out.scan_models[scan.id]), "setValue model reference")
+        check(
+            set_value.setTarget(out.index.value_xpath(scan.parameter)), f"setValue target {scan.parameter!r}"
+        )
+        check(set_value.setRange(range_id), "setValue range")
+        check(set_value.setMath(parse_formula(range_id)), "setValue math")
+        subtask = repeated.createSubTask()
+        check(subtask.setTask(out.scan_tasks[scan.id]), "subtask")
+        check(subtask.setOrder(1), f"order of the subtask of {scan.id!r}")
+
+
+def _add_variable(
+    out: _Export, dg: Any, var_id: str, task: str, variable: str, model_ref: str | None = None
+) -> None:
+    var = dg.createVariable()
+    check(var.setId(var_id), f"variable id {var_id!r}")
+    check(var.setTaskReference(task), f"task reference of {var_id!r}")
+    if model_ref is not None:
+        check(var.setModelReference(model_ref), f"model reference of {var_id!r}")
+    if variable == "time":
+        check(var.setSymbol(TIME_SYMBOL), "time symbol")
+    else:
+        check(var.setTarget(out.index.element_xpath(variable)), f"target of {var_id!r}")
+
+
+def _add_helper_generator(
+    out: _Export, dg_id: str, name: str, task: str, variable: str, model_ref: str | None = None
+) -> None:
+    """A data generator that is one variable (the time axis, a scan's value); listed in our annotation."""
+    out.helpers.append(dg_id)
+    dg = out.doc.createDataGenerator()
+    check(dg.setId(dg_id), f"data generator id {dg_id!r}")
+    check(dg.setName(name), f"name of data generator {dg_id!r}")
+    var_id = f"{dg_id}_var" if variable == "time" else f"{task}_{variable}"
+    _add_variable(out, dg, var_id, task, variable, model_ref)
+    check(dg.setMath(parse_formula(var_id)), f"math of {dg_id!r}")
+
+
+def _add_data_generators(out: _Export) -> None:
+    """``time`` (time courses), one ``<scan>_value`` per scan, then one per spec data generator."""
+    experiment = out.experiment
+    if isinstance(experiment.simulation, UniformTimeCourse):
+        out.time_id = _fresh("time", out.taken)
+        _add_helper_generator(out, out.time_id, "time", experiment.arms[0].id, "time")
+    for scan in experiment.scans:
+        out.scan_value_ids[scan.id] = _fresh(f"{scan.id}_value", out.taken)
+        model_ref = out.scan_models[scan.id]
+        _add_helper_generator(
+            out, out.scan_value_ids[scan.id], scan.parameter, scan.id, scan.parameter, model_ref
+        )
+    scan_ids = {s.id for s in experiment.scans}
+    for spec_dg in experiment.data_generators:
+        expression = parse_expression(spec_dg.expression)
+        dg = out.doc.createDataGenerator()
+        check(dg.setId(spec_dg.id), f"data generator id {spec_dg.id!r}")
+        if spec_dg.name:
+            check(dg.setName(spec_dg.name), f"name of data generator {spec_dg.id!r}")
+        if spec_dg.unit:
+            check(dg.setAnnotation(annotation(unit=spec_dg.unit)), f"annotation of {spec_dg.id!r}")
+        for task, variable in sorted(expression.references):
+            scan_model = out.scan_models[task] if task in scan_ids else None
+            _add_variable(out, dg, f"{task}_{variable}", task, variable, scan_model)
+        check(dg.setMath(math_of(expression)), f"math of {spec_dg.id!r}")
+        out.dg_scans[spec_dg.id] = {task for task, _ in expression.references if task in scan_ids}
+
+
+def _add_outputs(out: _Export) -> str:
+    """The spec's reports and plots, then ``all_data`` (every data generator); returns its id.
+
+    Reports list data generators without a scan first: tellurium makes one row block per column of its
+    first data set and fails when a later one has fewer (a scan generator has one per value).
+    """
+    outputs_taken = set(out.taken)
+    for output in out.experiment.outputs:
+        if isinstance(output, Report):
+            columns = sorted(output.data_generators, key=lambda d: bool(out.dg_scans[d]))
+            _add_report(out.doc, output.id, columns)
+        else:
+            _add_plot(out.doc, output, out.time_id, out.scan_value_ids, out.dg_scans)
+    ordered = sorted(out.experiment.data_generators, key=lambda d: bool(out.dg_scans[d.id]))
+    all_columns = ([out.time_id] if out.time_id else []) + [d.id for d in ordered]
+    all_data = _fresh(ALL_DATA, outputs_taken)
+    if all_columns:
+        _add_report(out.doc, all_data, all_columns, name="every data generator")
+    return all_data
+
+
+def _add_report(doc: Any, report_id: str, columns: list[str], name: str = "") -> None:
+    report = doc.createReport()
+    check(report.setId(report_id), f"report id {report_id!r}")
+    if name:
+        check(report.setName(name), f"name of report {report_id!r}")
+    for column in columns:
+        dataset = report.createDataSet()
+        check(dataset.setId(f"{report_id}_{column}"), f"dataset id in {report_id!r}")
+        check(dataset.setLabel(column), "dataset label")
+        check(dataset.setDataReference(column), "dataset reference")
+
+
+def _add_plot(
+    doc: Any,
+    plot: Plot,
+    time_id: str | None,
+    scan_value_ids: Mapping[str, str],
+    dg_scans: Mapping[str, set[str]],
+) -> None:
+    if plot.x != "time":
+        x_for = dict.fromkeys(plot.y, plot.x)
+    else:
+        x_for = {}
+        for y in plot.y:
+            scans = sorted(dg_scans.get(y, set()))
+            if time_id is not None:
+                x_for[y] = time_id
+            elif scans:
+                x_for[y] = scan_value_ids[scans[0]]  # steady-state dose response: against the dose
+    if not x_for:
+        return  # a steady state without a scan has no axis to plot against
+    p = doc.createPlot2D()
+    check(p.setId(plot.id), f"plot id {plot.id!r}")
+    if plot.title:
+        check(p.setName(plot.title), f"title of plot {plot.id!r}")
+    for y, x in x_for.items():
+        curve = p.createCurve()
+        curve_id = f"{plot.id}_{y}"
+        check(curve.setId(curve_id), f"curve id in {plot.id!r}")
+        check(curve.setName(y), f"name of curve {curve_id!r}")
+        check(curve.setXDataReference(x), "curve x")
+        check(curve.setYDataReference(y), "curve y")
+        check(curve.setLogX(False), f"logX of curve {curve_id!r}")
+        check(curve.setLogY(False), f"logY of curve {curve_id!r}")
+
+
+def _add_annotation(out: _Export, all_data: str) -> None:
+    """Our ``<pybrainbone>`` element: the model name and what SED-ML has no place for."""
+    experiment = out.experiment
+    text = annotation(
+        model=experiment.model,
+        experiment=experiment.id,
+        name=experiment.name,
+        question=experiment.question,
+        description=experiment.description,
+        organism=experiment.organism,
+        control=experiment.control or "",
+        helpers=" ".join([*out.helpers, *out.scan_tasks.values(), all_data]),
+    )
+    check(out.doc.setAnnotation(text), "document annotation")
+
+
+def sedml_errors(text: str, warnings: bool = False) -> list[str]:
+    """libsedml's messages on reading SED-ML ``text`` (errors; with ``warnings``, warnings too)."""
+    document = libsedml.readSedMLFromString(text)
+    minimum = libsedml.LIBSEDML_SEV_WARNING if warnings else libsedml.LIBSEDML_SEV_ERROR
+    return log_errors(document, minimum)
+
+
+def export_sedml(
+    experiment: Experiment, model_source: str = "model.xml", runner: Runner | None = None
+) -> str:
+    """SED-ML L1V4 text of ``experiment`` whose models source the SBML file ``model_source``."""
+    text = str(libsedml.writeSedMLToString(export_document(experiment, model_source, runner)))
+    errors = sedml_errors(text)
+    if errors:
+        raise SedmlError(f"experiment {experiment.id!r}: exported SED-ML is invalid: {'; '.join(errors[:3])}")
+    return text
+
+
+def export_omex(experiment: Experiment, path: str | os.PathLike[str], runner: Runner | None = None) -> Path:
+    """Write a COMBINE archive: ``model.xml`` (compiled SBML), ``<id>.sedml`` (master) and OMEX metadata."""
+    import libcombine
+
+    target = Path(path)
+    runner = runner or Runner()
+    sedml = export_sedml(experiment, "model.xml", runner)
+    archive = libcombine.CombineArchive()
+    sbml_format = libcombine.KnownFormats.lookupFormat("sbml")
+    sedml_format = libcombine.KnownFormats.lookupFormat("sedml")
+    sedml_name = f"{experiment.id}.sedml"
+    ok = archive.addFileFromString(
+        runner.simulator(experiment.model).model.sbml, "model.xml", sbml_format, False
+    )
+    ok = ok and archive.addFileFromString(sedml, sedml_name, sedml_format, True)
+    description = libcombine.OmexDescription()
+    description.setAbout(".")
+    description.setDescription(
+        " - ".join(t for t in (experiment.name or experiment.id, experiment.question) if t)
+    )
+    creator = libcombine.VCard()
+    creator.setGivenName("pybrainbone")
+    creator.setOrganization("pybrainbone")
+    description.addCreator(creator)
+    description.setCreated(libcombine.OmexDescription.getCurrentDateAndTime())
+    archive.addMetadata(".", description)
+    if not ok:
+        raise SedmlError(f"{target}: libcombine could not add the model or the SED-ML to the archive")
+    with atomic_path(target, suffix=".omex") as tmp:
+        tmp.unlink()  # libcombine writes a fresh zip
+        if not archive.writeToFile(str(tmp)):
+            raise SedmlError(f"{target}: libcombine could not write the archive")
+        archive.cleanUp()
+    return target
