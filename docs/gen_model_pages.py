@@ -3,7 +3,7 @@
 Values and units come from the public API (``pybrainbone.Simulator(name).parameters()``: the reference
 value of every changeable parameter, initial assignments evaluated); description and source come from each
 parameter's trailing comment or the ``// @source`` block above it in the ``.ant`` file (convention:
-``docs/modelling-conventions.md``), read with :func:`pybrainbone.provenance.read_parameter_comments`, the
+``docs/modelling-conventions.md``), read with :func:`pybrainbone.model_text.read_module`, the
 same reader the tests use to require a source for every parameter.
 
 MkDocs runs this through ``docs/hooks.py``; to look at the pages without MkDocs::
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pybrainbone import Simulator, available_models
 from pybrainbone.build import model_path
-from pybrainbone.provenance import ParameterRecord, read_parameter_comments, submodel_instances
+from pybrainbone.model_text import ParameterRecord, read_module
 
 #: Where the generated pages live inside the documentation.
 SECTION = "model"
@@ -81,8 +81,9 @@ def module_page(name: str) -> str:
     path = model_path(name)
     sim = Simulator(name)
     parameters = sim.parameter_ids
-    records = read_parameter_comments(path, name)
-    instances = submodel_instances(path, name)
+    text = read_module(name)
+    records = dict(text.parameters)
+    instances = dict(text.instances)
     units = sim.units
     initial = sim.initial_values()
 

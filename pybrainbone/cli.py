@@ -20,13 +20,11 @@ from pybrainbone import __version__
 from pybrainbone.atomic import atomic_open
 from pybrainbone.build import available_models, compile_model, write_sbml
 from pybrainbone.errors import InvalidValueError, PyBrainBoneError
+from pybrainbone.model_text import declared_ids
 from pybrainbone.options import SolverOptions
 from pybrainbone.plotting import check_figure_path, plot_network, plot_time_course, save_figure
 from pybrainbone.simulator import Simulator
 from pybrainbone.values import check_value
-
-#: What ``simulate`` reports and plots when no ``--select`` is given, if the model has them.
-DEFAULT_PLOT = ("BMD", "BV", "OBp", "OBa", "OCa", "P1NP_rel", "CTX_rel", "RANKL", "OPG")
 
 
 def _parse_assignment(text: str) -> tuple[str, float]:
@@ -102,7 +100,9 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         out.to_csv(handle)
     print(f"wrote {args.output} ({len(frame)} time points x {len(frame.columns)} variables)")
     if args.plot:
-        shown = selections or [c for c in DEFAULT_PLOT if c in frame.columns] or list(frame.columns)[:8]
+        # What the model declares to show (// @plot; a composition shows its core's), else 8 columns.
+        declared = declared_ids(sim.name, "plot") if sim.model.source.suffix == ".ant" else ()
+        shown = selections or [c for c in declared if c in frame.columns] or list(frame.columns)[:8]
         title = f"{sim.name}" + (
             f" ({', '.join(f'{k}={v:g}' for k, v in changes.items())})" if changes else ""
         )

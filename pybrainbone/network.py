@@ -1,11 +1,13 @@
 """The map of the brain-bone network: which module acts on which core port or module, with sign.
 
-Edges come from the composed model itself, so the map cannot drift from the wiring:
+Edges come from the composed model itself (read by :mod:`pybrainbone.model_text`), so the map cannot
+drift from the wiring:
 
-* cross-links are the lines of ``models/brain_bone_axis.ant`` carrying a ``// network: SOURCE -> TARGET,
-  SIGN, mechanism`` comment;
+* cross-links are the rules of the composition carrying a ``// network: SOURCE -> TARGET, SIGN, mechanism``
+  comment;
 * port edges are read from the port rules (``core.f_X := A.F_X^on_a * ...``); their sign is measured:
-  the factor's response to its module's main signal rising by 10 % in the standalone module.
+  the factor's response to the module's declared main signal (``// @main_signal``) rising, in the
+  standalone module. A module whose factor reaches a port without declaring a main signal is an error.
 
 >>> from pybrainbone.network import network_edges
 >>> edges = network_edges()
@@ -16,89 +18,64 @@ True
 from __future__ import annotations
 
 import functools
-import re
 
 import pandas as pd
 
-from pybrainbone.build import model_path
-from pybrainbone.provenance import submodel_instances
+from pybrainbone.errors import ModelBuildError
+from pybrainbone.model_text import read_module
 from pybrainbone.simulator import Simulator
 
-_LINK = re.compile(r"^\s*(\w+)\.(\w+)\s*:=.*//\s*network:\s*(\S+)\s*->\s*(\w+)\s*,\s*([+-])\s*,\s*(.+?)\s*$")
-_PORT = re.compile(r"^\s*core\.(f_\w+)\s*:=\s*(.+?)\s*(//.*)?$")
-_FACTOR = re.compile(r"(\w+)\.(F_\w+)\^(on_\w+)")
-_SWITCH_USE = re.compile(r"\^\s*(link_\w+|on_\w+)")
-_SWITCH_VALUE = re.compile(r"^\s*(link_\w+|on_\w+)\s*=\s*([0-9.eE+-]+)\s+dimensionless")
-
-#: The signal whose rise defines the sign of a module's effect on bone, and how to raise it standalone.
-MAIN_SIGNAL: dict[str, tuple[str, str, float]] = {
-    # module: (signal, parameter raised to move it, value)
-    "hpa": ("cortisol_rel", "pred_dose", 5.0),
-    "hpg": ("E2_rel", "E2_dose", 1.0),
-    "hpt": ("T3_rel", "T4_dose", 50.0),
-    "gh_igf1": ("IGF1_rel", "GH_dose", 100.0),
-    "oxytocin": ("OXT_rel", "OXT_exo", 1.0),
-    "sns": ("SNS_rel", "stress_in", 1.5),
-    "npy": ("NPY_hyp_rel", "leptin_in", 0.5),
-    "cart": ("CART_rel", "leptin_in", 1.5),
-    "vagal": ("vagal_rel", "VNS", 0.5),
-    "immune": ("TNF_rel", "inflammation", 1.5),
-}
+COLUMNS = ["source", "target", "sign", "kind", "via", "mechanism", "on"]
 
 
 def network_edges(composed: str = "brain_bone_axis") -> pd.DataFrame:
     """All edges: ``source``, ``target``, ``sign`` (+/-), ``kind`` (link/port), ``via``, ``mechanism`` and
     ``on`` (whether the edge's switch is on by default; off-by-default edges are hypotheses to test)."""
-    path = model_path(composed)
-    instances = submodel_instances(path, composed)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    switches = {m.group(1): float(m.group(2)) != 0.0 for m in map(_SWITCH_VALUE.match, lines) if m}
+    text = read_module(composed)
     rows: list[dict[str, object]] = []
-    for line in lines:
-        link = _LINK.match(line)
-        if link:
-            target_instance, target_input, source, _, sign, mechanism = link.groups()
-            used = _SWITCH_USE.search(line)
+    for link in text.links:
+        rows.append(
+            {
+                "source": link.source.split(".")[0],
+                "target": link.target,
+                "sign": link.sign,
+                "kind": "link",
+                "via": f"{link.source} -> {link.target}.{link.target_input}",
+                "mechanism": link.mechanism,
+                "on": text.switches.get(link.switch, 1.0) != 0.0 if link.switch else True,
+            }
+        )
+    for port, factors in text.ports.items():
+        for factor in factors:
+            module = text.instances[factor.instance]
+            signal, parameter, value = _main_signal(module)
             rows.append(
                 {
-                    "source": source.split(".")[0],
-                    "target": target_instance,
-                    "sign": sign,
-                    "kind": "link",
-                    "via": f"{source} -> {target_instance}.{target_input}",
-                    "mechanism": mechanism,
-                    "on": switches.get(used.group(1), True) if used else True,
+                    "source": factor.instance,
+                    "target": f"{text.port_instance}.{port}",
+                    "sign": _port_sign(module, factor.factor, signal, parameter, value),
+                    "kind": "port",
+                    "via": f"{factor.instance}.{factor.factor}",
+                    "mechanism": f"sign when {signal} rises",
+                    "on": text.switches.get(factor.switch, 1.0) != 0.0,
                 }
             )
-            continue
-        port = _PORT.match(line)
-        if port:
-            for instance, factor, _switch in _FACTOR.findall(port.group(2)):
-                module = instances[instance]
-                rows.append(
-                    {
-                        "source": instance,
-                        "target": f"core.{port.group(1)}",
-                        "sign": _port_sign(module, factor),
-                        "kind": "port",
-                        "via": f"{instance}.{factor}",
-                        "mechanism": _signal_text(module),
-                        "on": switches.get(_switch, True),
-                    }
-                )
-    return pd.DataFrame(rows, columns=["source", "target", "sign", "kind", "via", "mechanism", "on"])
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _signal_text(module: str) -> str:
-    signal = MAIN_SIGNAL.get(module)
-    return f"sign when {signal[0]} rises" if signal else ""
+def _main_signal(module: str) -> tuple[str, str, float]:
+    declared = read_module(module).declared("main_signal")
+    if len(declared) != 3:
+        raise ModelBuildError(
+            f"models/{module}.ant: its factors reach a core port, so it must declare "
+            "'// @main_signal <signal> <parameter> <value>' (the network map measures signs with it)"
+        )
+    signal, parameter, value = declared
+    return signal, parameter, float(value)
 
 
-def _port_sign(module: str, factor: str) -> str:
+def _port_sign(module: str, factor: str, signal: str, parameter: str, value: float) -> str:
     """'+' if the factor rises with the module's main signal, '-' if it falls, '0' if neither."""
-    if module not in MAIN_SIGNAL:
-        return "?"
-    signal, parameter, value = MAIN_SIGNAL[module]
     sim = _standalone(module)
     course = sim.simulate(end=60.0, points=2, changes={parameter: value}, selections=[signal, factor])
     d_signal = course[signal].iloc[-1] - 1.0
@@ -112,3 +89,32 @@ def _port_sign(module: str, factor: str) -> str:
 def _standalone(module: str) -> Simulator:
     # One compiled simulator per module and process, however many edges ask.
     return Simulator(module)
+
+
+def wiring_problems(composed: str = "brain_bone_axis") -> list[str]:
+    """What is wrong with a composition's wiring (empty when nothing is): every port the core declares
+    (``@ports``) is formed, every factor a port rule reads is declared by its module (``@outputs``), and
+    every declared output of an instanced module reaches a port."""
+    text = read_module(composed)
+    problems: list[str] = []
+    if text.port_instance is None:
+        return [f"{composed}: no port rules (core.f_X := ...)"]
+    core = read_module(text.instances[text.port_instance])
+    for port in core.declared("ports"):
+        if port not in text.ports:
+            problems.append(f"{composed}: port {text.port_instance}.{port} is not wired")
+    used: dict[str, set[str]] = {}
+    for port, factors in text.ports.items():
+        for factor in factors:
+            used.setdefault(factor.instance, set()).add(factor.factor)
+            outputs = read_module(text.instances[factor.instance]).declared("outputs")
+            if factor.factor not in outputs:
+                problems.append(
+                    f"{composed}: {factor.instance}.{factor.factor} feeds {port} but "
+                    f"models/{text.instances[factor.instance]}.ant does not declare it in '@outputs'"
+                )
+    for instance, module in text.instances.items():
+        for output in read_module(module).declared("outputs"):
+            if output not in used.get(instance, set()):
+                problems.append(f"{composed}: {instance}.{output} (declared in @outputs) reaches no port")
+    return problems

@@ -1,8 +1,9 @@
 """Organism presets: documented parameter sets that turn the human reference into a rodent.
 
-Rodent bone turns over faster. A preset multiplies every bone-cell rate constant of the core by one
-factor κ, which leaves all steady-state ratios unchanged and speeds every cellular time scale by κ
-(modules-endocrine.md §6.4; modules-neural-immune.md §7). Hormone modules are left at human kinetics
+Rodent bone turns over faster. A preset multiplies every bone-cell rate constant the core declares
+(``// @organism_scaled`` in ``models/bone_remodeling.ant``) by one factor κ, which leaves all steady-state
+ratios unchanged and speeds every cellular time scale by κ (modules-endocrine.md §6.4;
+modules-neural-immune.md §7). Hormone modules are left at human kinetics
 (they are fast next to bone either way).
 
 The trabecular bone-volume site (``kout_BV``) is the exception: a rodent preset sets its turnover from
@@ -18,20 +19,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from pybrainbone.errors import PyBrainBoneError
-
-#: Core rate constants scaled together (time-like; scaling all keeps every steady state).
-BONE_CELL_RATES = (
-    "D_OBu",
-    "D_OBp",
-    "A_OBa",
-    "D_OCp",
-    "A_OCa",
-    "k_res_TGFb",
-    "D_TGFb",
-    "kout_BMD",
-    "kout_BMD_hip",
-    "kout_BV",
-)
+from pybrainbone.model_text import declared_ids
 
 
 def _bfr_per_bv(mar_um_per_day: float, ms_per_bs: float, tb_th_um: float) -> float:
@@ -64,24 +52,21 @@ class Organism:
     trabecular_turnover: float | None = None
     trabecular_source: str = ""
 
-    def changes(self, parameters: Mapping[str, float]) -> dict[str, float]:
-        """New values for the bone-cell rates among ``parameters`` (id → reference value).
+    def changes(self, model: str, parameters: Mapping[str, float]) -> dict[str, float]:
+        """New values of the organism-scaled rates of ``model`` (``parameters``: id → reference value).
 
-        Ids may carry the composed model's ``core_`` prefix.
+        Which rates those are, the model declares (``// @organism_scaled``, ``// @organism_trabecular``
+        in the bone core; a composition inherits them under the core's instance prefix).
         """
-        out = {
-            pid: value * self.bone_time_factor
-            for pid, value in parameters.items()
-            if pid.removeprefix("core_") in BONE_CELL_RATES and self.bone_time_factor != 1.0
-        }
+        out: dict[str, float] = {}
+        if self.bone_time_factor == 1.0 and self.trabecular_turnover is None:
+            return out  # the reference organism: nothing to read or change
+        if self.bone_time_factor != 1.0:
+            scaled = set(declared_ids(model, "organism_scaled"))
+            out = {pid: v * self.bone_time_factor for pid, v in parameters.items() if pid in scaled}
         if self.trabecular_turnover is not None:
-            out.update(
-                {
-                    pid: self.trabecular_turnover
-                    for pid in parameters
-                    if pid.removeprefix("core_") == "kout_BV"
-                }
-            )
+            trabecular = set(declared_ids(model, "organism_trabecular"))
+            out.update({pid: self.trabecular_turnover for pid in parameters if pid in trabecular})
         return out
 
 

@@ -276,20 +276,22 @@ def test_pre_equilibration_names_are_checked() -> None:
 
 def test_organism_presets_scale_every_bone_turnover_rate() -> None:
     # Every first-order bone time constant of the core must be in the preset, or rodents run on two clocks.
-    from pybrainbone.organisms import BONE_CELL_RATES
+    from pybrainbone.model_text import declared_ids
     from pybrainbone.simulator import Simulator
 
     turnover = {p for p in Simulator("bone_remodeling").parameter_ids if p.startswith("kout_")}
-    assert turnover <= set(BONE_CELL_RATES)
+    assert turnover <= set(declared_ids("bone_remodeling", "organism_scaled"))
 
 
 def test_rodent_presets_set_trabecular_site_turnover_from_histomorphometry() -> None:
     from pybrainbone.organisms import organism
 
-    parameters = {"core_kout_BV": 6.8e-4, "core_D_OBu": 7.0e-4, "kout_BV": 6.8e-4}
-    rat = organism("rat").changes(parameters)
+    composed = {"core_kout_BV": 6.8e-4, "core_D_OBu": 7.0e-4, "HPA_g_A": 0.023}
+    rat = organism("rat").changes("brain_bone_axis", composed)
     # BFR/BV = MAR x MS/BS x 2/Tb.Th = 1.3 um/d x 0.30 x 2/55 um, not 4 x the human 25 %/yr.
-    assert rat["core_kout_BV"] == pytest.approx(1.3 * 0.30 * 2 / 55.0) == rat["kout_BV"]
+    assert rat["core_kout_BV"] == pytest.approx(1.3 * 0.30 * 2 / 55.0)
     assert rat["core_D_OBu"] == pytest.approx(4 * 7.0e-4)
-    assert organism("mouse").changes(parameters)["kout_BV"] == pytest.approx(1.8 * 0.35 * 2 / 45.0)
-    assert organism("human").changes(parameters) == {}
+    assert "HPA_g_A" not in rat  # hormone kinetics are not part of the bone-cell preset
+    core = {"kout_BV": 6.8e-4}
+    assert organism("mouse").changes("bone_remodeling", core)["kout_BV"] == pytest.approx(1.8 * 0.35 * 2 / 45)
+    assert organism("human").changes("brain_bone_axis", composed) == {}

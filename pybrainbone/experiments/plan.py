@@ -175,7 +175,7 @@ def resolve(experiment: Experiment, sim: Simulator) -> Plan:
         model=experiment.model,
         simulation=experiment.simulation,
         options=experiment.solver.options(),
-        preset=_frozen(organism(experiment.organism).changes(reference)),
+        preset=_frozen(organism(experiment.organism).changes(sim.name, reference)),
         shared=_frozen(experiment.changes),
         pre_equilibration=None if pre is None else _frozen(pre.changes),
         arm_changes={a.id: _frozen(a.changes) for a in experiment.arms},

@@ -1,0 +1,243 @@
+"""The one reader of the module files' text: what each Antimony module declares beyond its equations.
+
+A module file says, in comments the package reads (docs/modelling-conventions.md, "Declarations"):
+
+* ``// @source <text>``: the source of the parameters below it; a parameter line's own ``Source: ...`` or
+  ``Assumed: ...`` comment wins;
+* ``// @main_signal <signal> <parameter> <value>``: the signal whose rise defines the sign of the module's
+  effect on bone, and the intervention that raises it when the module runs alone (the network map
+  measures the signs with it);
+* ``// @outputs <F_...> ...``: the factors the module offers to the bone core's ports;
+* ``// @ports <f_...> ...``, ``// @organism_scaled <rate> ...``, ``// @organism_trabecular <rate>``,
+  ``// @plot <variable> ...``: the core's effect ports, the rate constants a rodent preset scales, the
+  trabecular-site turnover a rodent preset sets from histomorphometry, and what ``simulate --plot``
+  shows by default;
+
+and a composition says which instance is which module (``HPA: hpa()``), which cross-links it makes
+(``// network: SOURCE -> TARGET, SIGN, mechanism`` on the link's rule), how each core port is formed
+(``core.f_X := A.F_X^on_a * ...``) and the default of each switch (``on_*``, ``link_*``).
+
+Nothing else in the package parses ``.ant`` text.
+
+>>> interface = read_module("hpa")
+>>> interface.declared("main_signal")
+('cortisol_rel', 'pred_dose', '5')
+>>> read_module("brain_bone_axis").instances["HPA"]
+'hpa'
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pybrainbone.build import model_path
+from pybrainbone.errors import ModelBuildError
+
+_MODEL_START = re.compile(r"^\s*(?:model|module)\s+\*?\s*(\w+)\s*(?:\((?P<args>[^)]*)\)?)?")
+_MODEL_END = re.compile(r"^\s*end\b")
+_BLOCK_SOURCE = re.compile(r"^\s*//\s*@source\s+(.+?)\s*$")
+_DECLARATION = re.compile(r"^\s*//\s*@(?P<key>[a-z_]+)\s+(?P<values>.+?)\s*$")
+_ASSIGNMENT = re.compile(r"^\s*(?:const\s+|var\s+)?([A-Za-z_]\w*)\s*=(?!=)")
+_INLINE_SOURCE = re.compile(r"\b(Source|Assumed)\s*:\s*(.+)$", re.IGNORECASE)
+_INSTANCE = re.compile(r"^\s*(\w+)\s*:\s*(\w+)\s*\(\s*\)")
+_LINK = re.compile(r"^\s*(\w+)\.(\w+)\s*:=.*//\s*network:\s*(\S+)\s*->\s*(\w+)\s*,\s*([+-])\s*,\s*(.+?)\s*$")
+_PORT = re.compile(r"^\s*(\w+)\.(f_\w+)\s*:=\s*(.+?)\s*(//.*)?$")
+_FACTOR = re.compile(r"(\w+)\.(F_\w+)\^(on_\w+)")
+_SWITCH_USE = re.compile(r"\^\s*(link_\w+|on_\w+)")
+_SWITCH_VALUE = re.compile(r"^\s*(link_\w+|on_\w+)\s*=\s*([0-9.eE+-]+)\s+dimensionless")
+#: Declarations a module may make (anything else under ``// @`` is a typo and is refused).
+DECLARATIONS = frozenset(
+    {"main_signal", "outputs", "ports", "organism_scaled", "organism_trabecular", "plot"}
+)
+
+
+@dataclass(frozen=True)
+class ParameterRecord:
+    """Where one parameter is defined and what its file says about it."""
+
+    line: int
+    description: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Link:
+    """A cross-link of a composition: ``target.input := source^switch  // network: ...``."""
+
+    target: str
+    target_input: str
+    source: str
+    sign: str
+    mechanism: str
+    switch: str | None
+
+
+@dataclass(frozen=True)
+class PortFactor:
+    """One pathway factor in a core port rule (``instance.factor^switch``)."""
+
+    instance: str
+    factor: str
+    switch: str
+
+
+@dataclass(frozen=True)
+class ModuleText:
+    """Everything one model block of a module file declares (see the module docstring)."""
+
+    name: str
+    path: Path
+    interface: tuple[str, ...]
+    declarations: Mapping[str, tuple[str, ...]]
+    parameters: Mapping[str, ParameterRecord]
+    instances: Mapping[str, str]
+    links: tuple[Link, ...]
+    ports: Mapping[str, tuple[PortFactor, ...]]
+    port_instance: str | None
+    switches: Mapping[str, float]
+
+    def declared(self, key: str) -> tuple[str, ...]:
+        """The values of declaration ``key`` (empty if the module does not make it)."""
+        return tuple(self.declarations.get(key, ()))
+
+
+def _split_comment(line: str) -> tuple[str, str]:
+    code, _, comment = line.partition("//")
+    return code, comment.strip()
+
+
+def _model_lines(path: Path, module: str) -> tuple[list[tuple[int, str]], tuple[str, ...]]:
+    """The numbered lines inside ``model <module>`` and the names in its signature."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    inside, signature, body = False, "", []
+    collecting = False
+    for number, line in enumerate(lines, start=1):
+        start = _MODEL_START.match(line)
+        if start:
+            inside = start.group(1) == module
+            collecting = inside
+            signature = line.partition("(")[2] if inside else signature
+            if inside and ")" in signature:
+                collecting = False
+            continue
+        if collecting:  # a signature continued over lines with "\"
+            signature += " " + line
+            collecting = ")" not in line
+            continue
+        if inside and _MODEL_END.match(line):
+            inside = False
+        elif inside:
+            body.append((number, line))
+    names = tuple(n for n in re.split(r"[\s,\\]+", signature.partition(")")[0]) if n)
+    return body, names
+
+
+def _parameter_record(
+    code: str, comment: str, number: int, block_source: str
+) -> tuple[str, ParameterRecord] | None:
+    if ":=" in code or "'" in code:
+        return None
+    match = _ASSIGNMENT.match(code)
+    if not match:
+        return None
+    inline = _INLINE_SOURCE.search(comment)
+    description = comment[: inline.start()].rstrip(" .;") if inline else comment
+    source = f"{inline.group(1).capitalize()}: {inline.group(2)}" if inline else block_source
+    if inline and inline.group(1).lower() == "source":
+        source = inline.group(2)
+    return match.group(1), ParameterRecord(number, description, source)
+
+
+def _declaration(line: str, where: str) -> tuple[str, tuple[str, ...]] | None:
+    match = _DECLARATION.match(line)
+    if match is None or match.group("key") == "source":
+        return None
+    key = match.group("key")
+    if key not in DECLARATIONS:
+        known = ", ".join(sorted(DECLARATIONS))
+        raise ModelBuildError(f"{where}: unknown declaration '@{key}'; known: @source, {known}")
+    return key, tuple(match.group("values").split())
+
+
+def parse_module(path: Path, module: str) -> ModuleText:
+    """Read model ``module`` of the file at ``path``."""
+    body, interface = _model_lines(path, module)
+    declarations: dict[str, tuple[str, ...]] = {}
+    parameters: dict[str, ParameterRecord] = {}
+    instances: dict[str, str] = {}
+    links: list[Link] = []
+    ports: dict[str, tuple[PortFactor, ...]] = {}
+    port_instance: str | None = None
+    switches: dict[str, float] = {}
+    block_source = ""
+    for number, line in body:
+        block = _BLOCK_SOURCE.match(line)
+        if block:
+            block_source = block.group(1)
+            continue
+        declared = _declaration(line, f"{path}:{number}")
+        if declared:
+            key, values = declared
+            declarations[key] = declarations.get(key, ()) + values
+            continue
+        code, comment = _split_comment(line)
+        record = _parameter_record(code, comment, number, block_source)
+        if record:
+            parameters.setdefault(*record)
+        if (instance := _INSTANCE.match(code)) is not None:
+            instances[instance.group(1)] = instance.group(2)
+        if (switch := _SWITCH_VALUE.match(code)) is not None:
+            switches[switch.group(1)] = float(switch.group(2))
+        if (link := _LINK.match(line)) is not None:
+            target, target_input, source, _, sign, mechanism = link.groups()
+            used = _SWITCH_USE.search(code)
+            links.append(Link(target, target_input, source, sign, mechanism, used.group(1) if used else None))
+        elif (port := _PORT.match(code)) is not None:
+            port_instance = port.group(1)
+            ports[port.group(2)] = tuple(PortFactor(*f) for f in _FACTOR.findall(port.group(3)))
+    return ModuleText(
+        module,
+        path,
+        interface,
+        declarations,
+        parameters,
+        instances,
+        tuple(links),
+        ports,
+        port_instance,
+        switches,
+    )
+
+
+def read_module(name: str, directory: Path | None = None) -> ModuleText:
+    """The declarations of module ``name`` (``models/<name>.ant``), cached until the file changes."""
+    path = model_path(name, directory)
+    return _cached(path, name, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=128)
+def _cached(path: Path, name: str, _mtime: int) -> ModuleText:
+    return parse_module(path, name)
+
+
+def flat_parameter_records(name: str, directory: Path | None = None) -> dict[str, ParameterRecord]:
+    """Parameter records of ``name`` and, under their flattened ``<instance>_`` ids, of its submodels."""
+    text = read_module(name, directory)
+    records = dict(text.parameters)
+    for instance, module in text.instances.items():
+        sub = flat_parameter_records(module, text.path.parent)
+        records.update({f"{instance}_{pid}": record for pid, record in sub.items()})
+    return records
+
+
+def declared_ids(name: str, key: str, directory: Path | None = None) -> tuple[str, ...]:
+    """Flat ids of declaration ``key`` in ``name`` and in every submodel (prefixed by its instance)."""
+    text = read_module(name, directory)
+    found = list(text.declared(key))
+    for instance, module in text.instances.items():
+        found += [f"{instance}_{v}" for v in declared_ids(module, key, text.path.parent)]
+    return tuple(found)
