@@ -15,6 +15,9 @@ os.environ.setdefault("PYBRAINBONE_CACHE", tempfile.mkdtemp(prefix="pybrainbone-
 
 from pybrainbone import Simulator
 
+# Module tests share one compiled simulator per model (the `simulator` fixture) and the generic checks.
+pytest_plugins = ["pybrainbone.testing"]
+
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

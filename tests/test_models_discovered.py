@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 
 import libsbml
 import numpy as np
@@ -10,6 +10,7 @@ import pytest
 
 from pybrainbone import Simulator, available_models, compile_model
 from pybrainbone.provenance import parameter_table
+from pybrainbone.testing import assert_at_rest, assert_reference_factors_are_one
 from tests.conftest import load_data
 
 MODELS = available_models()
@@ -18,7 +19,7 @@ MODELS = available_models()
 RANGES = {
     k: v for k, v in load_data("hormone_reference_ranges.yaml")["ranges"].items() if "postmenopausal" not in k
 }
-FIFTY_YEARS = 50 * 365.25
+SimulatorFactory = Callable[[str], Simulator]
 
 
 def test_models_are_discovered() -> None:
@@ -38,13 +39,8 @@ def test_compiles_to_valid_sbml_l3v2(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_reference_state_is_a_steady_state_for_50_years(name: str) -> None:
-    sim = Simulator(name)
-    initial = sim.initial_values()
-    course = sim.simulate(end=FIFTY_YEARS, points=51, selections=sim.state_ids)
-    scale = np.maximum(np.abs(initial[sim.state_ids].to_numpy()), 1e-30)
-    drift = np.max(np.abs(course.to_numpy() - initial[sim.state_ids].to_numpy()) / scale)
-    assert drift < 1e-4, f"{name}: largest relative drift over 50 years is {drift:.3g} (limit 0.01 %)"
+def test_reference_state_is_a_steady_state_for_50_years(name: str, simulator: SimulatorFactory) -> None:
+    assert_at_rest(simulator(name), years=50, tolerance=1e-4)  # 0.01 %
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -63,14 +59,12 @@ def test_every_parameter_has_a_unit_and_a_source(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_factors_and_relative_signals_are_one_at_the_reference(name: str) -> None:
+def test_factors_and_relative_signals_are_one_at_the_reference(
+    name: str, simulator: SimulatorFactory
+) -> None:
     # Every effect port and factor (f_*, F_*) and every normalised signal (*_rel) is exactly 1 in the
     # healthy reference state: what makes the composed model rest there by construction.
-    sim = Simulator(name)
-    initial = sim.initial_values()
-    names = [v for v in sim.output_ids if re.search(r"(^|_)[fF]_|_rel$", v)]
-    off = {v: float(initial[v]) for v in names if abs(initial[v] - 1.0) > 1e-9}
-    assert names and not off, f"{name}: not 1 at the reference: {off}"
+    assert_reference_factors_are_one(simulator(name), tolerance=1e-9)
 
 
 @pytest.mark.parametrize("hormone", sorted(RANGES))
