@@ -13,6 +13,7 @@ when it is no longer referenced. In a notebook a returned figure displays itself
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -41,6 +42,13 @@ def check_figure_path(target: str | os.PathLike[str]) -> str:
             f"cannot write a figure as {str(target)!r}: use a .png, .svg or .pdf file name"
         )
     return suffix
+
+
+def figure_png(fig: Figure, dpi: int = 100) -> bytes:
+    """The figure as PNG bytes (for inline display)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=dpi, format="png")
+    return buffer.getvalue()
 
 
 def save_figure(fig: Figure, target: str | os.PathLike[str], dpi: int = 120) -> Path:

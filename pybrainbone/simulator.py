@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+import html
 import numbers
 from collections.abc import Iterable, Sequence
 from functools import cached_property
@@ -32,6 +33,7 @@ from pybrainbone.build import CompiledModel, compile_model
 from pybrainbone.errors import InvalidValueError, unknown_name
 from pybrainbone.model_info import ModelInfo
 from pybrainbone.options import SolverOptions
+from pybrainbone.organisms import organism as get_organism
 from pybrainbone.runtime import Changes, ModelRuntime
 from pybrainbone.values import check_value
 
@@ -45,18 +47,35 @@ class Simulator:
         A model name from ``models/`` (e.g. ``"bone_remodeling"``) or a :class:`CompiledModel`.
     options:
         Solver settings kept for the simulator's life; ``simulate(options=...)`` overrides them per call.
+    organism:
+        A preset (``human``, ``rat``, ``mouse``; see :mod:`pybrainbone.organisms`) applied before every
+        call's own changes: the simulator then stands for that organism's reference.
     use_cache:
         Load the compiled model from the on-disk cache (and save it there after compiling).
+
+    >>> rat, human = Simulator("bone_remodeling", organism="rat"), Simulator("bone_remodeling")
+    >>> float(rat.parameters().loc["D_OBu", "value"] / human.parameters().loc["D_OBu", "value"])
+    4.0
     """
 
     def __init__(
-        self, model: str | CompiledModel, options: SolverOptions | None = None, *, use_cache: bool = True
+        self,
+        model: str | CompiledModel,
+        options: SolverOptions | None = None,
+        *,
+        organism: str = "human",
+        use_cache: bool = True,
     ) -> None:
         self.model = compile_model(model) if isinstance(model, str) else model
         self.options = options or SolverOptions()
         self.info = ModelInfo.from_sbml(self.model.sbml, self.model.name)
         self._runtime = ModelRuntime(self.model.sbml, self.model.digest, self.info, use_cache=use_cache)
         self._runtime.apply_options(self.options)
+        self.organism = organism
+        self._preset: dict[str, float] = {}
+        if organism != "human":
+            reference = dict(zip(self.parameter_ids, self._runtime.values(self.parameter_ids), strict=True))
+            self._preset = get_organism(organism).changes(self.name, reference)
         self._baseline: pd.Series | None = None
 
     # ---- names ---------------------------------------------------------------------------------
@@ -93,7 +112,7 @@ class Simulator:
     def _reference_values(self) -> dict[str, float]:
         # Read once from a freshly prepared model: the model's own reference values (initial
         # assignments evaluated), never a run's changes.
-        self._runtime.prepare(None)
+        self._runtime.prepare(self._with_preset(None))
         return dict(zip(self.parameter_ids, self._runtime.values(self.parameter_ids), strict=True))
 
     def parameters(self) -> pd.DataFrame:
@@ -113,6 +132,28 @@ class Simulator:
             if sid not in known:
                 raise unknown_name("variable", sid, [*self.variable_ids, *self.parameter_ids], self.name)
         return selected
+
+    def _with_preset(self, changes: Changes | None) -> dict[str, float]:
+        """The organism preset, then the call's own changes (later wins)."""
+        return {**self._preset, **(changes or {})}
+
+    def _repr_html_(self) -> str:
+        """A model summary for notebooks: name, organism, sizes, solver settings."""
+        rows = [
+            ("model", self.name),
+            ("organism", self.organism),
+            ("states", str(len(self.state_ids))),
+            ("parameters", str(len(self.parameter_ids))),
+            ("outputs", str(len(self.output_ids))),
+            ("solver", ", ".join(f"{k} {v}" for k, v in self.options.as_dict().items())),
+        ]
+        body = "".join(
+            f"<tr><th style='text-align:left'>{k}</th><td>{html.escape(v)}</td></tr>" for k, v in rows
+        )
+        return f"<table><caption>pybrainbone.Simulator</caption>{body}</table>"
+
+    def __repr__(self) -> str:
+        return f"Simulator({self.name!r}, organism={self.organism!r})"
 
     # ---- simulation -------------------------------------------------------------------------------
     def simulate(
@@ -139,7 +180,7 @@ class Simulator:
             raise InvalidValueError(f"points must be an integer >= 2, got {points!r}")
         columns = self._check_selection(selections) if selections is not None else self.variable_ids
         runtime = self._runtime
-        runtime.prepare(changes)
+        runtime.prepare(self._with_preset(changes))
         runtime.apply_options(options or self.options)
         try:
             data = runtime.integrate(start, end, int(points), columns)
@@ -153,14 +194,14 @@ class Simulator:
     # ---- steady state and linearisation -----------------------------------------------------------
     def _solve(self, changes: Changes | None) -> np.ndarray:
         runtime = self._runtime
-        runtime.prepare(changes)
+        runtime.prepare(self._with_preset(changes))
         switches = runtime.event_target_values()
 
         def presimulate(days: float) -> None:
             runtime.integrate(0.0, days, 2, [])
             runtime.restore_time_zero(switches)
 
-        return newton_solver.solve(runtime, presimulate, lambda: runtime.prepare(changes))
+        return newton_solver.solve(runtime, presimulate, lambda: runtime.prepare(self._with_preset(changes)))
 
     def steady_state(self, changes: Changes | None = None) -> pd.Series:
         """Steady state of all variables with ``changes`` applied (interventions as they stand at t = 0).
@@ -184,7 +225,7 @@ class Simulator:
 
     def initial_values(self) -> pd.Series:
         """All variables at t = 0 of the reference state (the SBML initial values)."""
-        self._runtime.prepare(None)
+        self._runtime.prepare(self._with_preset(None))
         return pd.Series(
             dict(zip(self.variable_ids, self._runtime.values(self.variable_ids), strict=True)),
             name="initial",
@@ -193,7 +234,7 @@ class Simulator:
 
     def rates(self, changes: Changes | None = None) -> pd.Series:
         """dx/dt of every state at t = 0 with ``changes`` applied (per day); 0 at a steady state."""
-        self._runtime.prepare(changes)
+        self._runtime.prepare(self._with_preset(changes))
         return pd.Series(self._runtime.rates(), index=self.state_ids, name="rate", dtype=float)
 
     def jacobian(self, changes: Changes | None = None) -> pd.DataFrame:
@@ -233,6 +274,6 @@ class Simulator:
                 f"the forward sensitivity solver reports state variables only; {not_states} are not states "
                 "(use method='fd')"
             )
-        self._runtime.prepare(changes)
+        self._runtime.prepare(self._with_preset(changes))
         self._runtime.apply_options(self.options)
         return self._runtime.forward_sensitivities(parameters, states, start, end, points)

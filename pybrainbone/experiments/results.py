@@ -6,12 +6,15 @@ to import the module that imports it.
 
 from __future__ import annotations
 
+import base64
+import html
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+import xarray as xr
 
 from pybrainbone.experiments.spec import Experiment, Target
 
@@ -52,12 +55,60 @@ class ExperimentResult:
     arms: Mapping[str, pd.DataFrame]
     data: pd.DataFrame
     targets: list[TargetResult] = field(default_factory=list)
+    #: How it was made (:func:`pybrainbone.run_record.run_record`): versions, hashes, solver, date.
+    provenance: Mapping[str, str] = field(default_factory=dict)
 
     def series(self, data_generator: str) -> pd.Series:
         """One data generator over time (time courses) or per scan value."""
         rows = self.data[self.data["data_generator"] == data_generator]
         key = "scan_value" if rows["scan_value"].notna().any() else "time"
         return rows.set_index(key)["value"]
+
+    def to_xarray(self) -> xr.Dataset:
+        """The data generators as an xarray Dataset: ``time`` (days) and, for scans, ``scan_value``
+        dimensions; each variable carries its unit and name, the dataset its provenance."""
+        variables: dict[str, xr.DataArray] = {}
+        for dg in self.experiment.data_generators:
+            rows = self.data[self.data["data_generator"] == dg.id]
+            attrs = {"units": dg.unit, "long_name": dg.name or dg.id, "expression": dg.expression}
+            if rows["scan_value"].notna().any():
+                table = rows.pivot_table(index="scan_value", columns="time", values="value", sort=True)
+                variables[dg.id] = xr.DataArray(
+                    table.to_numpy(),
+                    coords={"scan_value": table.index.to_numpy(), "time": table.columns.to_numpy()},
+                    dims=("scan_value", "time"),
+                    attrs=attrs,
+                )
+            else:
+                variables[dg.id] = xr.DataArray(
+                    rows["value"].to_numpy(),
+                    coords={"time": rows["time"].to_numpy()},
+                    dims="time",
+                    attrs=attrs,
+                )
+        dataset = xr.Dataset(variables)
+        if "time" in dataset.coords:
+            dataset["time"].attrs["units"] = "day"
+        dataset.attrs.update(
+            {"experiment": self.experiment.id, "title": self.experiment.name or self.experiment.id}
+        )
+        dataset.attrs.update(self.provenance)
+        return dataset
+
+    def _repr_html_(self) -> str:
+        """Notebook view: the targets as a table under the experiment's figure."""
+        from pybrainbone.experiments.figures import plot_experiment
+        from pybrainbone.plotting import figure_png
+
+        rows = "".join(
+            f"<tr><td>{html.escape(t.target.id)}</td><td>{t.value:.4g}</td><td>{html.escape(t.expected)}</td>"
+            f"<td>{'met' if t.passed else 'missed'}</td></tr>"
+            for t in self.targets
+        )
+        png = base64.b64encode(figure_png(plot_experiment(self))).decode("ascii")
+        title = html.escape(self.experiment.name or self.experiment.id)
+        table = f"<table><tr><th>target</th><th>value</th><th>expected</th><th></th></tr>{rows}</table>"
+        return f"<h4>{title}</h4><img src='data:image/png;base64,{png}'/>{table if rows else ''}"
 
 
 def expected_text(target: Target) -> str:

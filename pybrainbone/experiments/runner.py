@@ -26,6 +26,7 @@ from pybrainbone.experiments.outputs import write_outputs
 from pybrainbone.experiments.plan import Plan, StartStates, execute, resolve
 from pybrainbone.experiments.results import ExperimentResult, TargetResult, check_target, expected_text
 from pybrainbone.experiments.spec import Experiment, Target
+from pybrainbone.run_record import run_record
 from pybrainbone.simulator import Simulator
 
 
@@ -64,7 +65,13 @@ class Runner:
         data = self._evaluate(experiment, courses, scan_courses)
         result = ExperimentResult(experiment=experiment, arms=courses, data=data)
         checked = [self._check(result, t) for t in experiment.targets]
-        return ExperimentResult(experiment=experiment, arms=courses, data=data, targets=checked)
+        record = run_record(
+            self.simulator(plan.model).model,
+            spec=experiment,
+            options=plan.options,
+            organism=experiment.organism,
+        )
+        return ExperimentResult(experiment, courses, data, targets=checked, provenance=record)
 
     def _evaluate(
         self,
