@@ -106,15 +106,9 @@ def experiment_pages() -> dict[str, str]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python docs/gen_experiment_pages.py OUT_DIR", file=sys.stderr)
-        return 2
-    for relative, text in experiment_pages().items():
-        target = Path(argv[0]) / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-        print(target)
-    return 0
+    from gen_model_pages import write_pages
+
+    return write_pages(experiment_pages(), argv, "gen_experiment_pages.py")
 
 
 if __name__ == "__main__":

@@ -176,17 +176,21 @@ def model_pages() -> dict[str, str]:
     return {f"{SECTION}/{name}.md": module_page(name) for name in available_models()}
 
 
-def main(argv: list[str]) -> int:
+def write_pages(pages: dict[str, str], argv: list[str], script: str) -> int:
+    """Write generated pages under the directory given on the command line (``script OUT_DIR``)."""
     if len(argv) != 1:
-        print("usage: python docs/gen_model_pages.py OUT_DIR", file=sys.stderr)
+        print(f"usage: python docs/{script} OUT_DIR", file=sys.stderr)
         return 2
-    out = Path(argv[0])
-    for relative, text in model_pages().items():
-        target = out / relative
+    for relative, text in pages.items():
+        target = Path(argv[0]) / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         print(target)
     return 0
+
+
+def main(argv: list[str]) -> int:
+    return write_pages(model_pages(), argv, "gen_model_pages.py")
 
 
 if __name__ == "__main__":

@@ -53,6 +53,8 @@ class Simulator:
     use_cache:
         Load the compiled model from the on-disk cache (and save it there after compiling).
 
+    Examples
+    --------
     >>> rat, human = Simulator("bone_remodeling", organism="rat"), Simulator("bone_remodeling")
     >>> float(rat.parameters().loc["D_OBu", "value"] / human.parameters().loc["D_OBu", "value"])
     4.0

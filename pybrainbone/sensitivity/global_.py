@@ -101,11 +101,26 @@ class Analysis:
 
 
 @dataclass(frozen=True)
+class AnalysisInput:
+    """What a method's analysis reads: the SALib problem, unit samples, outputs (NaN where a sample
+    failed), the method's options, the seed, the bootstrap size and the output's label."""
+
+    spec: dict[str, Any]
+    problem: Problem
+    unit: np.ndarray
+    y: np.ndarray
+    options: Options
+    seed: int
+    num_resamples: int
+    label: str
+
+
+@dataclass(frozen=True)
 class Method:
     """A global method as a value: its sample size rule, SALib sampler, failure handling and analysis.
 
-    ``sample(spec, n, options, seed)`` gives unit samples; ``analyse(spec, problem, unit, y, options,
-    seed, num_resamples, label)`` turns outputs (NaN where a sample failed) into an :class:`Analysis`.
+    ``sample(spec, n, options, seed)`` gives unit samples; ``analyse`` turns an :class:`AnalysisInput`
+    into an :class:`Analysis`.
     """
 
     name: MethodName
@@ -114,7 +129,7 @@ class Method:
     defaults: Options
     check_n: Callable[[int, Options], int]
     sample: Callable[[dict[str, Any], int, Options, int], np.ndarray]
-    analyse: Callable[[dict[str, Any], Problem, np.ndarray, np.ndarray, Options, int, int, str], Analysis]
+    analyse: Callable[[AnalysisInput], Analysis]
     settings: Callable[[int, Options], dict[str, Any]]
 
 
@@ -125,24 +140,22 @@ def _morris_sample(spec: dict[str, Any], n: int, options: Options, seed: int) ->
     return np.asarray(sample.sample(spec, n, num_levels=options["num_levels"], seed=seed))
 
 
-def _morris_analyse(
-    spec: dict[str, Any],
-    problem: Problem,
-    unit: np.ndarray,
-    y: np.ndarray,
-    options: Options,
-    seed: int,
-    num_resamples: int,
-    label: str,
-) -> Analysis:
+def _morris_analyse(a: AnalysisInput) -> Analysis:
     from SALib.analyze import morris as analyze
 
-    keep, handling = _drop_blocks(y, len(problem) + 1, "trajectories")
-    _require_variation(y[keep], label)
+    keep, handling = _drop_blocks(a.y, len(a.problem) + 1, "trajectories")
+    _require_variation(a.y[keep], a.label)
     res = analyze.analyze(
-        spec, unit[keep], y[keep], num_resamples=num_resamples, num_levels=options["num_levels"], seed=seed
+        a.spec,
+        a.unit[keep],
+        a.y[keep],
+        num_resamples=a.num_resamples,
+        num_levels=a.options["num_levels"],
+        seed=a.seed,
     )
-    return Analysis(_ranked(problem, res, ("mu", "mu_star", "sigma", "mu_star_conf"), by="mu_star"), handling)
+    return Analysis(
+        _ranked(a.problem, res, ("mu", "mu_star", "sigma", "mu_star_conf"), by="mu_star"), handling
+    )
 
 
 MORRIS = Method(
@@ -171,29 +184,22 @@ def _sobol_sample(spec: dict[str, Any], n: int, options: Options, seed: int) -> 
     return np.asarray(sample.sample(spec, n, calc_second_order=options["second_order"], seed=seed))
 
 
-def _sobol_analyse(
-    spec: dict[str, Any],
-    problem: Problem,
-    unit: np.ndarray,
-    y: np.ndarray,
-    options: Options,
-    seed: int,
-    num_resamples: int,
-    label: str,
-) -> Analysis:
+def _sobol_analyse(a: AnalysisInput) -> Analysis:
     from SALib.analyze import sobol as analyze
 
-    d, second = len(problem), bool(options["second_order"])
-    keep, handling = _drop_blocks(y, 2 * d + 2 if second else d + 2, "Saltelli blocks")
-    _require_variation(y[keep], label)
-    res = analyze.analyze(spec, y[keep], calc_second_order=second, num_resamples=num_resamples, seed=seed)
-    table = _ranked(problem, res, ("S1", "S1_conf", "ST", "ST_conf"), by="ST")
+    d, second = len(a.problem), bool(a.options["second_order"])
+    keep, handling = _drop_blocks(a.y, 2 * d + 2 if second else d + 2, "Saltelli blocks")
+    _require_variation(a.y[keep], a.label)
+    res = analyze.analyze(
+        a.spec, a.y[keep], calc_second_order=second, num_resamples=a.num_resamples, seed=a.seed
+    )
+    table = _ranked(a.problem, res, ("S1", "S1_conf", "ST", "ST_conf"), by="ST")
     if not second:
         return Analysis(table, handling)
     pairs = [
         {
-            "parameter_i": problem.names[i],
-            "parameter_j": problem.names[j],
+            "parameter_i": a.problem.names[i],
+            "parameter_j": a.problem.names[j],
             "S2": res["S2"][i, j],
             "S2_conf": res["S2_conf"][i, j],
         }
@@ -222,35 +228,26 @@ def _efast_sample(spec: dict[str, Any], n: int, options: Options, seed: int) -> 
     return np.asarray(sample.sample(spec, n, M=options["m"], seed=seed))
 
 
-def _efast_analyse(
-    spec: dict[str, Any],
-    problem: Problem,
-    unit: np.ndarray,
-    y: np.ndarray,
-    options: Options,
-    seed: int,
-    num_resamples: int,
-    label: str,
-) -> Analysis:
+def _efast_analyse(a: AnalysisInput) -> Analysis:
     from SALib.analyze import fast as analyze
 
-    bad = ~np.isfinite(y)
-    _require_variation(y, label)
-    analysed = y.copy()
+    bad = ~np.isfinite(a.y)
+    _require_variation(a.y, a.label)
+    analysed = a.y.copy()
     handling = "no failures"
     if bad.any():
         # The eFAST frequency design cannot lose points: failed outputs become the mean of the others.
-        analysed[bad] = float(np.mean(y[~bad]))
+        analysed[bad] = float(np.mean(a.y[~bad]))
         handling = (
-            f"replaced {int(bad.sum())} failed output(s) of {len(y)} by the mean of the others "
+            f"replaced {int(bad.sum())} failed output(s) of {len(a.y)} by the mean of the others "
             "(the eFAST design cannot drop points; indices are biased towards 0 by that share)"
         )
     with warnings.catch_warnings():
         # SALib 1.6 warns on every call that bootstrap CIs are unreliable for FAST (SALib#649); the
         # caveat is recorded in the result's settings instead.
         warnings.filterwarnings("ignore", message="FAST confidence intervals", category=UserWarning)
-        res = analyze.analyze(spec, analysed, M=options["m"], num_resamples=num_resamples, seed=seed)
-    return Analysis(_ranked(problem, res, ("S1", "S1_conf", "ST", "ST_conf"), by="ST"), handling)
+        res = analyze.analyze(a.spec, analysed, M=a.options["m"], num_resamples=a.num_resamples, seed=a.seed)
+    return Analysis(_ranked(a.problem, res, ("S1", "S1_conf", "ST", "ST_conf"), by="ST"), handling)
 
 
 EFAST = Method(
@@ -299,7 +296,9 @@ def run_method(
     if check is not None:
         ev = replace(ev, tolerance_check=check)
     y = ev.values[:, 0]
-    analysis = method.analyse(spec, problem, unit, y, chosen, seed, num_resamples, objective.label)
+    analysis = method.analyse(
+        AnalysisInput(spec, problem, unit, y, chosen, seed, num_resamples, objective.label)
+    )
     settings = {**method.settings(n, chosen), "num_resamples": num_resamples, "conf_level": 0.95}
     return GlobalResult(
         method.name,
