@@ -8,6 +8,7 @@ A module file says, in comments the package reads (docs/modelling-conventions.md
   effect on bone, and the intervention that raises it when the module runs alone (the network map
   measures the signs with it);
 * ``// @outputs <F_...> ...``: the factors the module offers to the bone core's ports;
+* ``// @system neural|endocrine|immune|drug|bone``: where the network diagram draws it;
 * ``// @ports <f_...> ...``, ``// @organism_scaled <rate> ...``, ``// @organism_trabecular <rate>``,
   ``// @plot <variable> ...``: the core's effect ports, the rate constants a rodent preset scales, the
   trabecular-site turnover a rodent preset sets from histomorphometry, and what ``simulate --plot``
@@ -51,7 +52,7 @@ _SWITCH_USE = re.compile(r"\^\s*(link_\w+|on_\w+)")
 _SWITCH_VALUE = re.compile(r"^\s*(link_\w+|on_\w+)\s*=\s*([0-9.eE+-]+)\s+dimensionless")
 #: Declarations a module may make (anything else under ``// @`` is a typo and is refused).
 DECLARATIONS = frozenset(
-    {"main_signal", "outputs", "ports", "organism_scaled", "organism_trabecular", "plot"}
+    {"main_signal", "outputs", "ports", "organism_scaled", "organism_trabecular", "plot", "system"}
 )
 
 

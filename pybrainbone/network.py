@@ -91,6 +91,15 @@ def _standalone(module: str) -> Simulator:
     return Simulator(module)
 
 
+def module_systems(composed: str = "brain_bone_axis") -> dict[str, str]:
+    """Instance -> the system its module declares (``// @system``), for drawing the network."""
+    text = read_module(composed)
+    return {
+        instance: (read_module(m).declared("system") or ("endocrine",))[0]
+        for instance, m in text.instances.items()
+    }
+
+
 def wiring_problems(composed: str = "brain_bone_axis") -> list[str]:
     """What is wrong with a composition's wiring (empty when nothing is): every port the core declares
     (``@ports``) is formed, every factor a port rule reads is declared by its module (``@outputs``), and

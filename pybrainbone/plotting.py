@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from pybrainbone.atomic import atomic_path
 from pybrainbone.errors import InvalidValueError
@@ -95,59 +96,91 @@ def plot_time_course(
     return fig
 
 
-def plot_network(edges: pd.DataFrame) -> Figure:
-    """Modules (left), core ports (right) and cross-links (arcs between modules) of :func:`network_edges`."""
+#: Columns of the network diagram, left to right, and their colours.
+SYSTEMS = (("neural", "#dbe9f6"), ("endocrine", "#fdebd0"), ("immune", "#e8f6e3"), ("drug", "#f2e6f7"))
+SIGN_COLOURS = {"+": "#2e7d32", "-": "#c62828", "0": "#9e9e9e"}
+
+
+def _system_positions(edges: pd.DataFrame, systems: Mapping[str, str]) -> dict[str, tuple[float, float]]:
+    """(x, y) of every module box: one column per system, modules spread down each column."""
     modules = sorted(set(edges.source) | set(edges[edges.kind == "link"].target), key=str.lower)
+    positions: dict[str, tuple[float, float]] = {}
+    for column, (system, _) in enumerate(SYSTEMS):
+        members = [m for m in modules if systems.get(m, "endocrine") == system]
+        for row, module in enumerate(members):
+            positions[module] = (0.05 + 0.17 * column, 0.92 - row * 0.84 / max(len(members) - 1, 1))
+    return positions
+
+
+def plot_network(edges: pd.DataFrame, systems: Mapping[str, str] | None = None) -> Figure:
+    """The network of :func:`pybrainbone.network.network_edges` in layers: neural, endocrine, immune and
+    drug modules (columns, as each module declares with ``// @system``) acting on the bone core's ports
+    (right); green activates, red inhibits, grey no measured effect; dashed edges are off by default."""
+    systems = systems or {}
+    where = _system_positions(edges, systems)
     ports = sorted(set(edges[edges.kind == "port"].target))
-    ym = {m: 1 - i / max(len(modules) - 1, 1) for i, m in enumerate(modules)}
-    yp = {p: 1 - i / max(len(ports) - 1, 1) for i, p in enumerate(ports)}
-    fig = new_figure(figsize=(10, 7))
+    port_y = {p: 0.92 - i * 0.84 / max(len(ports) - 1, 1) for i, p in enumerate(ports)}
+    fig = new_figure(figsize=(12, 7.5))
     ax = fig.subplots()
-    colour = {"+": "tab:green", "-": "tab:red", "0": "0.7", "?": "0.5"}
     for edge in edges.itertuples():
-        if edge.kind == "port":
-            ax.annotate(
-                "",
-                xy=(0.78, yp[edge.target]),
-                xytext=(0.22, ym[edge.source]),
-                arrowprops={
-                    "arrowstyle": "-|>" if edge.sign != "-" else "-[",
-                    "color": colour[edge.sign],
-                    "lw": 1.0,
-                    "alpha": 0.7,
-                },
-            )
-        else:
-            ax.annotate(
-                "",
-                xy=(0.04, ym[edge.target]),
-                xytext=(0.04, ym[edge.source]),
-                arrowprops={
-                    "arrowstyle": "-|>" if edge.sign == "+" else "-[",
-                    "color": colour[edge.sign],
-                    "lw": 1.2,
-                    "connectionstyle": "arc3,rad=0.5",
-                    "linestyle": "-" if edge.on else ":",
-                },
-            )
-    for m, y in ym.items():
-        ax.text(0.2, y, m, ha="right", va="center", fontsize=11, bbox={"fc": "lightyellow", "ec": "0.5"})
-    for p, y in yp.items():
+        start = where[edge.source]
+        end = (0.86, port_y[edge.target]) if edge.kind == "port" else where[edge.target]
+        style = "arc3,rad=0.0" if edge.kind == "port" else "arc3,rad=0.35"
+        ax.annotate(
+            "",
+            xy=end,
+            xytext=start,
+            arrowprops={
+                "arrowstyle": "-|>" if edge.sign != "-" else "-[",
+                "color": SIGN_COLOURS.get(str(edge.sign), "0.5"),
+                "lw": 0.9 if edge.kind == "port" else 1.6,
+                "alpha": 0.55 if edge.kind == "port" else 0.95,
+                "linestyle": "-" if edge.on else "--",
+                "connectionstyle": style,
+                "shrinkA": 12,
+                "shrinkB": 12,
+            },
+        )
+    colour = dict(SYSTEMS)
+    for module, (x, y) in where.items():
+        face = colour.get(systems.get(module, "endocrine"), "white")
+        ax.text(x, y, module, ha="center", va="center", fontsize=10, bbox={"fc": face, "ec": "0.4"})
+    for port, y in port_y.items():
         ax.text(
-            0.8,
+            0.88,
             y,
-            p.removeprefix("core."),
+            port.split(".")[-1],
             ha="left",
             va="center",
-            fontsize=11,
-            bbox={"fc": "lavender", "ec": "0.5"},
+            fontsize=10,
+            bbox={"fc": "#eeeeee", "ec": "0.4"},
         )
-    ax.set_xlim(-0.1, 1.05)
-    ax.set_ylim(-0.08, 1.08)
-    ax.axis("off")
-    ax.set_title(
-        "brain-bone axis: modules -> bone-core ports (green +, red -), cross-links on the left\n"
-        "(dotted: off by default)"
+    for column, (system, face) in enumerate(SYSTEMS):
+        ax.text(
+            0.05 + 0.17 * column,
+            1.0,
+            system,
+            ha="center",
+            fontsize=11,
+            weight="bold",
+            bbox={"fc": face, "ec": "none"},
+        )
+    ax.text(0.9, 1.0, "bone-cell ports", ha="center", fontsize=11, weight="bold")
+    handles = [
+        Line2D([], [], color=c, lw=2, label=text)
+        for text, c in (
+            ("activates", SIGN_COLOURS["+"]),
+            ("inhibits", SIGN_COLOURS["-"]),
+            ("no measured effect", SIGN_COLOURS["0"]),
+        )
+    ]
+    handles.append(Line2D([], [], color="0.3", lw=1.5, ls="--", label="off by default (hypothesis)"))
+    ax.legend(
+        handles=handles, loc="lower center", bbox_to_anchor=(0.45, -0.08), ncol=4, fontsize=9, frameon=False
     )
+    ax.set_xlim(-0.05, 1.02)
+    ax.set_ylim(0.0, 1.05)
+    ax.axis("off")
+    ax.set_title("brain-bone axis: cross-links between pathways and their actions on bone cells")
     fig.tight_layout()
     return fig
