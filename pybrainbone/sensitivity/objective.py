@@ -126,8 +126,9 @@ class Objective:
                 grid = frame.index.to_numpy()
             for var in run.variables:
                 courses[(run.task, var)] = frame[var].to_numpy()
-        with np.errstate(all="ignore"):
-            result = np.asarray(expression.evaluate(courses), dtype=float)
+        # An invalid operation (division by zero, log of a negative) raises ExpressionError naming it:
+        # the sample is recorded as failed with that reason.
+        result = np.asarray(expression.evaluate(courses), dtype=float)
         size = 1 if grid is None else len(grid)
         result = np.broadcast_to(result, (size,)).astype(float)
         if not self.series and grid is not None:
