@@ -112,20 +112,12 @@ def _system_positions(edges: pd.DataFrame, systems: Mapping[str, str]) -> dict[s
     return positions
 
 
-def plot_network(edges: pd.DataFrame, systems: Mapping[str, str] | None = None) -> Figure:
-    """The network of :func:`pybrainbone.network.network_edges` in layers: neural, endocrine, immune and
-    drug modules (columns, as each module declares with ``// @system``) acting on the bone core's ports
-    (right); green activates, red inhibits, grey no measured effect; dashed edges are off by default."""
-    systems = systems or {}
-    where = _system_positions(edges, systems)
-    ports = sorted(set(edges[edges.kind == "port"].target))
-    port_y = {p: 0.92 - i * 0.84 / max(len(ports) - 1, 1) for i, p in enumerate(ports)}
-    fig = new_figure(figsize=(12, 7.5))
-    ax = fig.subplots()
+def _draw_network_edges(
+    ax: Any, edges: pd.DataFrame, where: Mapping[str, tuple[float, float]], port_y: Mapping[str, float]
+) -> None:
     for edge in edges.itertuples():
         start = where[edge.source]
         end = (0.86, port_y[edge.target]) if edge.kind == "port" else where[edge.target]
-        style = "arc3,rad=0.0" if edge.kind == "port" else "arc3,rad=0.35"
         ax.annotate(
             "",
             xy=end,
@@ -136,48 +128,45 @@ def plot_network(edges: pd.DataFrame, systems: Mapping[str, str] | None = None) 
                 "lw": 0.9 if edge.kind == "port" else 1.6,
                 "alpha": 0.55 if edge.kind == "port" else 0.95,
                 "linestyle": "-" if edge.on else "--",
-                "connectionstyle": style,
+                "connectionstyle": "arc3,rad=0.0" if edge.kind == "port" else "arc3,rad=0.35",
                 "shrinkA": 12,
                 "shrinkB": 12,
             },
         )
+
+
+def _draw_network_labels(
+    ax: Any, where: Mapping[str, tuple[float, float]], port_y: Mapping[str, float], systems: Mapping[str, str]
+) -> None:
     colour = dict(SYSTEMS)
     for module, (x, y) in where.items():
         face = colour.get(systems.get(module, "endocrine"), "white")
         ax.text(x, y, module, ha="center", va="center", fontsize=10, bbox={"fc": face, "ec": "0.4"})
     for port, y in port_y.items():
-        ax.text(
-            0.88,
-            y,
-            port.split(".")[-1],
-            ha="left",
-            va="center",
-            fontsize=10,
-            bbox={"fc": "#eeeeee", "ec": "0.4"},
-        )
+        label = port.split(".")[-1]
+        ax.text(0.88, y, label, ha="left", va="center", fontsize=10, bbox={"fc": "#eeeeee", "ec": "0.4"})
     for column, (system, face) in enumerate(SYSTEMS):
-        ax.text(
-            0.05 + 0.17 * column,
-            1.0,
-            system,
-            ha="center",
-            fontsize=11,
-            weight="bold",
-            bbox={"fc": face, "ec": "none"},
-        )
+        box = {"fc": face, "ec": "none"}
+        ax.text(0.05 + 0.17 * column, 1.0, system, ha="center", fontsize=11, weight="bold", bbox=box)
     ax.text(0.9, 1.0, "bone-cell ports", ha="center", fontsize=11, weight="bold")
-    handles = [
-        Line2D([], [], color=c, lw=2, label=text)
-        for text, c in (
-            ("activates", SIGN_COLOURS["+"]),
-            ("inhibits", SIGN_COLOURS["-"]),
-            ("no measured effect", SIGN_COLOURS["0"]),
-        )
-    ]
+    meanings = (("activates", "+"), ("inhibits", "-"), ("no measured effect", "0"))
+    handles = [Line2D([], [], color=SIGN_COLOURS[sign], lw=2, label=text) for text, sign in meanings]
     handles.append(Line2D([], [], color="0.3", lw=1.5, ls="--", label="off by default (hypothesis)"))
-    ax.legend(
-        handles=handles, loc="lower center", bbox_to_anchor=(0.45, -0.08), ncol=4, fontsize=9, frameon=False
-    )
+    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.45, -0.08), ncol=4, frameon=False)
+
+
+def plot_network(edges: pd.DataFrame, systems: Mapping[str, str] | None = None) -> Figure:
+    """The network of :func:`pybrainbone.network.network_edges` in layers: neural, endocrine, immune and
+    drug modules (columns, as each module declares with ``// @system``) acting on the bone core's ports
+    (right); green activates, red inhibits, grey no measured effect; dashed edges are off by default."""
+    systems = systems or {}
+    where = _system_positions(edges, systems)
+    ports = sorted(set(edges[edges.kind == "port"].target))
+    port_y = {p: 0.92 - i * 0.84 / max(len(ports) - 1, 1) for i, p in enumerate(ports)}
+    fig = new_figure(figsize=(12, 7.5))
+    ax = fig.subplots()
+    _draw_network_edges(ax, edges, where, port_y)
+    _draw_network_labels(ax, where, port_y, systems)
     ax.set_xlim(-0.05, 1.02)
     ax.set_ylim(0.0, 1.05)
     ax.axis("off")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from matplotlib.figure import Figure
 
-from pybrainbone.experiments.results import ExperimentResult
 from pybrainbone.experiments.spec import Plot
 from pybrainbone.plotting import new_figure
+
+if TYPE_CHECKING:  # results display themselves with this figure, so it cannot import them at run time
+    from pybrainbone.experiments.results import ExperimentResult
 
 
 def plot_experiment(result: ExperimentResult) -> Figure:
