@@ -24,11 +24,12 @@ import antimony
 import libsbml
 
 from pybrainbone.atomic import write_text_atomic
-from pybrainbone.errors import ModelBuildError, ModelNotFoundError, near_matches
+from pybrainbone.errors import ModelBuildError, ModelNotFoundError, near_matches, shorten
 from pybrainbone.paths import cache_dir, models_dir
 from pybrainbone.sbml_transforms import share_repeated_subexpressions
 from pybrainbone.units import normalise_units
 from pybrainbone.validation import ValidationReport, validate_document
+from pybrainbone.yaml_files import read_text
 
 #: Bump when the build pipeline changes what it writes, to invalidate caches.
 BUILD_VERSION = "2"
@@ -57,15 +58,24 @@ def available_models(directory: Path | None = None) -> list[str]:
     return sorted(p.stem for p in (directory or models_dir()).glob("*.ant"))
 
 
+_MODEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def model_path(name: str, directory: Path | None = None) -> Path:
     """Path of the module file for ``name``; a clear error naming near matches if there is none."""
     directory = directory or models_dir()
+    if not isinstance(name, str) or len(name) > 200 or not _MODEL_NAME.fullmatch(name):
+        raise ModelNotFoundError(
+            f"no model named {shorten(name)}: a model name is an identifier such as bone_remodeling "
+            "(see `pybrainbone list`)"
+        )
     path = directory / f"{name}.ant"
     if not path.is_file():
         known = available_models(directory)
         close = near_matches(name, known)
         hint = f"did you mean {', '.join(close)}?" if close else f"available: {', '.join(known) or 'none'}"
         raise ModelNotFoundError(f"no model named {name!r} in {directory}; {hint}")
+    _check_utf8(path, path.read_bytes())  # before any reader meets it
     return path
 
 
@@ -78,6 +88,17 @@ def _digest(name: str, directory: Path) -> str:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()
+
+
+def _check_utf8(path: Path, data: bytes) -> None:
+    """Model files are UTF-8 (Antimony would accept other bytes, but every other reader would not)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ModelBuildError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the model file as UTF-8"
+        ) from None
 
 
 _ANTIMONY_LOCATION = re.compile(r"Error in (?:file '(?P<file>[^']*)'|model string), line (?P<line>\d+)")
@@ -187,7 +208,7 @@ def load_sbml(path: str | Path) -> CompiledModel:
     path = Path(path)
     if not path.is_file():
         raise ModelNotFoundError(f"no SBML file at {path}")
-    text = path.read_text(encoding="utf-8")
+    text = read_text(path, ModelBuildError, "SBML file", max_bytes=512 * 2**20)
     document = libsbml.readSBMLFromString(text)
     fatal = [
         document.getError(i)

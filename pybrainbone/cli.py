@@ -12,12 +12,15 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from pybrainbone import __version__
-from pybrainbone.atomic import atomic_open
+from pybrainbone.atomic import all_or_nothing, atomic_open, check_target
+from pybrainbone.boundary import guarded, report
 from pybrainbone.build import available_models, compile_model, write_sbml
 from pybrainbone.errors import InvalidValueError, PyBrainBoneError
 from pybrainbone.model_text import declared_ids
@@ -81,12 +84,21 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Most output time points ``simulate`` writes (as in a spec's ``uniform_time_course``).
+MAX_POINTS = 100_000
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
+    # Every argument and output path is checked before anything runs or is written.
+    check_target(args.output)
     if args.plot:
-        check_figure_path(args.plot)  # refuse a bad figure name before writing anything
+        check_figure_path(args.plot)
+        check_target(args.plot)
     changes = dict(_parse_assignment(item) for item in args.set or [])
-    if args.end <= 0:
+    if not math.isfinite(args.end) or args.end <= 0:
         raise InvalidValueError(f"--end must be a positive number of days, got {args.end}")
+    if not 2 <= args.points <= MAX_POINTS:
+        raise InvalidValueError(f"--points must be between 2 and {MAX_POINTS}, got {args.points}")
     options = SolverOptions().with_(**_solver_changes(args))
     sim = Simulator(args.model)
     selections = args.select or None
@@ -96,26 +108,41 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     units = frame.attrs["units"]
     out = frame.rename(columns=lambda c: f"{c} [{units[c]}]" if units.get(c) else c)
     out.index.name = "time [day]"
-    with atomic_open(args.output) as handle:
-        out.to_csv(handle)
+    with all_or_nothing():  # the CSV and the figure appear together, or neither does
+        with atomic_open(args.output) as handle:
+            out.to_csv(handle)
+        if args.plot:
+            # What the model declares to show (// @plot; a composition shows its core's), else 8 columns.
+            declared = declared_ids(sim.name, "plot") if sim.model.source.suffix == ".ant" else ()
+            shown = selections or [c for c in declared if c in frame.columns] or list(frame.columns)[:8]
+            title = f"{sim.name}" + (
+                f" ({', '.join(f'{k}={v:g}' for k, v in changes.items())})" if changes else ""
+            )
+            save_figure(plot_time_course(frame, columns=shown, title=title), args.plot)
     print(f"wrote {args.output} ({len(frame)} time points x {len(frame.columns)} variables)")
     if args.plot:
-        # What the model declares to show (// @plot; a composition shows its core's), else 8 columns.
-        declared = declared_ids(sim.name, "plot") if sim.model.source.suffix == ".ant" else ()
-        shown = selections or [c for c in declared if c in frame.columns] or list(frame.columns)[:8]
-        title = f"{sim.name}" + (
-            f" ({', '.join(f'{k}={v:g}' for k, v in changes.items())})" if changes else ""
-        )
-        save_figure(plot_time_course(frame, columns=shown, title=title), args.plot)
         print(f"wrote {args.plot}")
     return 0
 
 
 def _spec_paths(specs: Sequence[str]) -> list[Path]:
+    """Spec files named, and every ``*.yaml`` in each directory named (a directory without any is an
+    error: it is never silently nothing to do)."""
+    from pybrainbone.experiments.spec import SpecError
+
     paths: list[Path] = []
     for item in specs:
         path = Path(item)
-        paths.extend(sorted(path.glob("*.yaml")) if path.is_dir() else [path])
+        if path.is_dir():
+            found = sorted(p for p in path.glob("*.yaml") if not p.name.startswith("."))
+            if not found:
+                raise SpecError(
+                    f"{path} holds no experiment specs (*.yaml files); give spec files or a "
+                    "directory of specs"
+                )
+            paths.extend(found)
+        else:
+            paths.append(path)
     return paths
 
 
@@ -147,7 +174,7 @@ def _cmd_scorecard(args: argparse.Namespace) -> int:
 def _cmd_network(args: argparse.Namespace) -> int:
     if args.plot:
         check_figure_path(args.plot)
-    from pybrainbone.network import network_edges
+    from pybrainbone.network import module_systems, network_edges
 
     edges = network_edges(args.model)
     if args.json:
@@ -155,7 +182,7 @@ def _cmd_network(args: argparse.Namespace) -> int:
     else:
         print(edges.to_string(index=False))
     if args.plot:
-        save_figure(plot_network(edges), args.plot, dpi=110)
+        save_figure(plot_network(edges, module_systems(args.model)), args.plot, dpi=110)
         print(f"wrote {args.plot}", file=sys.stderr if args.json else sys.stdout)
     return 0
 
@@ -207,8 +234,15 @@ def _cmd_sensitivity(args: argparse.Namespace) -> int:
     return run_command(args)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one line (and the sub-commands built the same way)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())}; see `{self.prog} --help`\n")
+
+
 def build_parser() -> argparse.ArgumentParser:  # long: one declarative table of the subcommands
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pybrainbone",
         description="Build, list and simulate the brain-bone axis model (SBML, libRoadRunner).",
     )
@@ -318,17 +352,16 @@ def build_parser() -> argparse.ArgumentParser:  # long: one declarative table of
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit status (0 ok, 2 bad input or failure)."""
+    """Entry point; returns the exit status: 0 ok, 2 bad input or failure (one line on stderr, see
+    :mod:`pybrainbone.boundary`), 130 interrupted, 143 terminated, 141 output pipe closed."""
     parser = build_parser()
-    args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
-    except PyBrainBoneError as exc:
-        print(f"pybrainbone: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("pybrainbone: interrupted; no partial output was written", file=sys.stderr)
-        return 130
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help and --version (0), usage errors (2, one line)
+        return exc.code if isinstance(exc.code, int) else 0
+    except BrokenPipeError as exc:  # --help into a closed pipe
+        return report(exc, None, argv)
+    return guarded(lambda: args.func(args), args, argv)
 
 
 if __name__ == "__main__":

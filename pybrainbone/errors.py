@@ -37,6 +37,41 @@ class SimulationError(PyBrainBoneError):
     """The solver failed (time course or steady state)."""
 
 
+class InputFileError(PyBrainBoneError):
+    """An input file that cannot be read: missing, not a regular file, not UTF-8, too large or unparsable."""
+
+
+class OutputError(PyBrainBoneError):
+    """An output path that cannot be written: a directory, a symlink or special file, read-only, ..."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C (not an error): the run stops, cleans up and says what it kept."""
+
+
+#: Longest rendering of a user's value inside an error message.
+SHORT = 60
+
+
+def shorten(value: object, limit: int = SHORT) -> str:
+    """``repr(value)`` cut to ``limit`` characters, without rendering more of ``value`` than that.
+
+    Containers are summarised by type and size, so a huge or self-referential value can never make an
+    error message slow or long.
+
+    >>> shorten("x" * 100, 12)
+    "'xxxxxxx...'"
+    >>> shorten(list(range(10**6)))
+    'a list of 1000000 items'
+    """
+    if isinstance(value, (list, tuple, set, frozenset, dict)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    if isinstance(value, str) and len(value) > limit:
+        value = value[: limit + 1]
+    text = repr(value) if isinstance(value, (str, int, float, bool, type(None))) else type(value).__name__
+    return text if len(text) <= limit else text[: limit - 4] + "...'"
+
+
 def near_matches(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
     """Return up to ``n`` candidates that look like ``name`` (case-insensitive).
 
@@ -53,6 +88,11 @@ def near_matches(name: str, candidates: Iterable[str], n: int = 5) -> list[str]:
 def unknown_name(kind: str, name: str, candidates: Iterable[str], model: str) -> UnknownNameError:
     """Build an :class:`UnknownNameError` whose message lists near matches."""
     pool = list(candidates)
+    if len(name) > 2 * SHORT:  # nothing is that long: no near-match search, no echo of the whole text
+        return UnknownNameError(
+            f"unknown {kind} {shorten(name)} ({len(name)} characters) in model {model!r}; "
+            f"run `pybrainbone list {model}` to see all names"
+        )
     close = near_matches(name, pool)
     hint = (
         f"did you mean {', '.join(close)}?" if close else f"run `pybrainbone list {model}` to see all names"

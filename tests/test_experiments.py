@@ -144,7 +144,7 @@ def test_unknown_parameter_in_arm_lists_near_matches() -> None:
 def test_invalid_yaml_is_reported(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: [unclosed\n", encoding="utf-8")
-    with pytest.raises(SpecError, match=r"bad\.yaml: not valid YAML"):
+    with pytest.raises(SpecError, match=r"bad\.yaml:\d+: not valid YAML"):
         load_experiment(bad)
 
 

@@ -15,12 +15,14 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from pybrainbone.errors import PyBrainBoneError
 from pybrainbone.experiments.expressions import parse_expression
 from pybrainbone.experiments.outputs import write_outputs
 from pybrainbone.experiments.plan import Plan, StartStates, execute, resolve
@@ -137,6 +139,58 @@ class Runner:
         )
 
 
+def _unique(paths: Iterable[Path]) -> list[Path]:
+    """``paths`` without repeats of the same file (``run experiments/ experiments/x.yaml``)."""
+    seen: set[Path] = set()
+    unique = []
+    for path in paths:
+        key = Path(path).resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(Path(path))
+    return unique
+
+
+def load_specs(
+    paths: Iterable[Path], solver: Mapping[str, float] | None = None, runner: Runner | None = None
+) -> list[tuple[Path, Experiment]]:
+    """Load and validate every spec (each file once); refuse two files with the same experiment id
+    (their outputs would have the same names).
+
+    With a ``runner``, every spec's names are also checked against its model. Errors name the file.
+    """
+    from pybrainbone.experiments.spec import SpecError, load_experiment
+
+    loaded = [(p, load_experiment(p)) for p in _unique(paths)]
+    if runner is not None:
+        for path, spec in loaded:
+            with _naming(path):
+                runner.plan(spec)
+    first: dict[str, Path] = {}
+    for path, spec in loaded:
+        if spec.id in first:
+            raise SpecError(
+                f"{path}: experiment id {spec.id!r} is also the id of {first[spec.id]}; their outputs "
+                "would overwrite each other: give each experiment its own id"
+            )
+        first[spec.id] = path
+    if solver:
+        update = dict(solver)
+        loaded = [(p, s.model_copy(update={"solver": s.solver.model_copy(update=update)})) for p, s in loaded]
+    return loaded
+
+
+@contextlib.contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """Prefix a package error raised in the block with the spec file it concerns."""
+    try:
+        yield
+    except PyBrainBoneError as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        raise type(exc)(f"{path}: {exc}") from None
+
+
 def run_all(
     paths: Iterable[Path],
     out_dir: str | Path | None = None,
@@ -145,22 +199,33 @@ def run_all(
 ) -> list[ExperimentResult]:
     """Run several spec files (one runner, so each model compiles once); optional outputs and progress bar.
 
+    Every input is checked before anything runs or is written: each spec is loaded and validated, two
+    specs may not share an id, and every name is checked against its model. Outputs are written into a
+    temporary directory beside ``out_dir`` and moved into place when every experiment has succeeded, so a
+    failed or interrupted run leaves ``out_dir`` as it was.
+
     ``solver`` overrides solver settings of every spec (e.g. ``{"relative_tolerance": 1e-7}``).
     """
     from tqdm import tqdm
 
-    from pybrainbone.experiments.spec import load_experiment
+    from pybrainbone.atomic import check_output_directory, check_target, staged_directory
 
-    specs = [load_experiment(p) for p in paths]  # validate all before running any
-    if solver:
-        specs = [s.model_copy(update={"solver": s.solver.model_copy(update=dict(solver))}) for s in specs]
     runner = Runner()
-    results = []
-    bar = tqdm(specs, desc="experiments", unit="exp", disable=not progress or len(specs) < 2)
-    for spec in bar:
-        bar.set_postfix_str(spec.id)
-        result = runner.run(spec)
-        if out_dir is not None:
-            write_outputs(result, out_dir)
-        results.append(result)
+    specs = load_specs(paths, solver, runner)  # every name checked before any simulation
+    if out_dir is not None:
+        check_output_directory(out_dir)
+        for _, spec in specs:  # e.g. an id too long for a file name: refused now, not after simulating
+            for suffix in (".csv", ".summary.json", ".png"):
+                check_target(Path(out_dir) / f"{spec.id}{suffix}")
+    with contextlib.ExitStack() as stack:
+        stage = stack.enter_context(staged_directory(out_dir)) if out_dir is not None else None
+        results = []
+        bar = tqdm(specs, desc="experiments", unit="exp", disable=not progress or len(specs) < 2)
+        for path, spec in bar:
+            bar.set_postfix_str(spec.id)
+            with _naming(path):
+                result = runner.run(spec)
+            if stage is not None:
+                write_outputs(result, stage)
+            results.append(result)
     return results

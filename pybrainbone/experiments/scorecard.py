@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pybrainbone.experiments.results import TargetResult
 from pybrainbone.experiments.runner import run_all
-from pybrainbone.experiments.spec import load_experiment
+from pybrainbone.experiments.spec import SpecError, load_experiment
 from pybrainbone.paths import experiments_dir
 
 
@@ -17,8 +17,13 @@ def library_specs() -> list[Path]:
 
 
 def scorecard(paths: Sequence[Path] | None = None, progress: bool = True) -> list[TargetResult]:
-    """Run the experiments that have targets and return one row per target."""
-    chosen = [p for p in (paths or library_specs()) if load_experiment(p).targets]
+    """Run the experiments that have targets and return one row per target.
+
+    ``paths=None`` scores the experiment library; an empty list of paths is an error, never the library.
+    """
+    if paths is not None and not paths:
+        raise SpecError("no experiment specs to score; give spec files or a directory holding *.yaml specs")
+    chosen = [p for p in (library_specs() if paths is None else paths) if load_experiment(p).targets]
     return [row for result in run_all(chosen, progress=progress) for row in result.targets]
 
 

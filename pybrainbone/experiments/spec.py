@@ -34,14 +34,15 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from pybrainbone.errors import PyBrainBoneError
+from pybrainbone.errors import SHORT, PyBrainBoneError, shorten
 from pybrainbone.experiments.expressions import ExpressionError, parse_expression
 from pybrainbone.options import SolverOptions
 from pybrainbone.organisms import ORGANISMS
-from pybrainbone.yaml_files import read_yaml
+from pybrainbone.yaml_files import parse_yaml, read_yaml
 
 _IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 Identifier = Annotated[str, Field(pattern=_IDENTIFIER)]
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")  # the same, for re.fullmatch (``$`` allows a final newline)
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 
@@ -309,19 +310,28 @@ class Experiment(_Frozen):
 
 
 def _location(loc: tuple[Any, ...], data: Any) -> str:
-    """Human path of a pydantic error location, naming list items by their id where they have one."""
+    """Human path of a pydantic error location, naming list items by their id where they have one.
+
+    Never renders a user's value beyond a short identifier: a hostile id (a huge string or a nested list)
+    is shown by its index instead.
+    """
     parts: list[str] = []
     node = data
     for key in loc:
         if isinstance(key, int) and isinstance(node, list) and key < len(node):
             item = node[key]
-            parts.append(f"[{item.get('id', key)}]" if isinstance(item, dict) else f"[{key}]")
+            label = item.get("id", key) if isinstance(item, dict) else key
+            if not (isinstance(label, str) and len(label) <= SHORT and _NAME.fullmatch(label)):
+                label = key
+            parts.append(f"[{label}]")
             node = item
         elif isinstance(key, str) and isinstance(node, dict):
+            plain = len(key) <= SHORT and _NAME.fullmatch(key) is not None
+            shown = (f".{key}" if parts else key) if plain else f"[{shorten(key)}]"
             if key in node:
-                parts.append(f".{key}" if parts else key)
+                parts.append(shown)
                 node = node[key]
-            elif not re.match(_IDENTIFIER, key) or key in {
+            elif not plain or key in {
                 "uniform_time_course",
                 "steady_state",
                 "report",
@@ -329,13 +339,19 @@ def _location(loc: tuple[Any, ...], data: Any) -> str:
             }:
                 continue  # pydantic's union-member tags
             else:
-                parts.append(f".{key}" if parts else key)
+                parts.append(shown)
                 node = None
     return "".join(parts) or "(top level)"
 
 
+#: Validation problems listed in one error message (the rest are counted).
+_SHOWN_ERRORS = 3
+
+
 def experiment_from_data(data: Any, origin: str) -> Experiment:
     """Validate already-parsed spec data; errors name ``origin`` and the field."""
+    if data is None:
+        raise SpecError(f"{origin}: the spec is empty; it needs at least id, model, simulation and arms")
     if not isinstance(data, dict):
         raise SpecError(
             f"{origin}: an experiment spec must be a mapping of fields, got {type(data).__name__}"
@@ -343,12 +359,22 @@ def experiment_from_data(data: Any, origin: str) -> Experiment:
     try:
         return Experiment.model_validate(data)
     except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
         messages = []
-        for error in exc.errors():
+        for error in errors[:_SHOWN_ERRORS]:
             where = _location(tuple(error["loc"]), data)
-            message = str(error["msg"]).removeprefix("Value error, ")
-            messages.append(f"{where}: {message}")
+            message = " ".join(str(error["msg"]).removeprefix("Value error, ").split())
+            messages.append(f"{where}: {message if len(message) <= 300 else message[:297] + '...'}")
+        if len(errors) > _SHOWN_ERRORS:
+            messages.append(f"and {len(errors) - _SHOWN_ERRORS} more problem(s)")
         raise SpecError(f"{origin}: " + "; ".join(messages)) from None
+    except RecursionError:
+        raise SpecError(f"{origin}: the spec is nested too deeply to validate") from None
+
+
+def experiment_from_yaml(text: str, origin: str = "<spec text>") -> Experiment:
+    """Parse and validate spec YAML text (strictly: no aliases, no duplicate keys, bounded nesting)."""
+    return experiment_from_data(parse_yaml(text, SpecError, origin), origin)
 
 
 def load_experiment(path: str | Path) -> Experiment:

@@ -9,23 +9,26 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from pybrainbone.atomic import atomic_open
-from pybrainbone.errors import InvalidValueError
+from pybrainbone.atomic import all_or_nothing, atomic_open, check_output_directory, check_target
+from pybrainbone.errors import InvalidValueError, SimulationError
 from pybrainbone.experiments.runner import Runner
 from pybrainbone.experiments.spec import load_experiment
 from pybrainbone.plotting import save_figure
-from pybrainbone.sensitivity.executors import default_engine
-from pybrainbone.sensitivity.global_ import DEFAULT_SEED, run_global
+from pybrainbone.sensitivity.checkpoint import Checkpoint
+from pybrainbone.sensitivity.executors import EnsembleInterrupted, default_engine
+from pybrainbone.sensitivity.global_ import DEFAULT_SEED, AnalysisFailed, run_global
 from pybrainbone.sensitivity.local import DEFAULT_STEP, spec_time_sensitivities
 from pybrainbone.sensitivity.objective import (
+    Objective,
     arm_set_parameters,
     experiment_nominal,
     make_objective,
     parse_output,
 )
-from pybrainbone.sensitivity.outputs import write_global
+from pybrainbone.sensitivity.outputs import write_failures, write_global
 from pybrainbone.sensitivity.plots import plot_local
 from pybrainbone.sensitivity.problem import Problem, derive_problem, eligible_parameters, load_problem
+from pybrainbone.sensitivity.results import GlobalResult
 
 METHODS = ("local", "morris", "sobol", "efast")
 
@@ -73,6 +76,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="samples per task (default: ~10 tasks/worker, at most 100)",
     )
     p.add_argument("-o", "--out", default="results", help="output directory (default: results)")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted morris/sobol/efast run from <out>/<id>.<method>.partial.jsonl",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -104,14 +112,17 @@ def run_command(args: argparse.Namespace) -> int:
         )
     engine = _engine(args)
     stem = f"{experiment.id}.{args.method}"
-    out = Path(args.out)
+    out = _check_outputs(Path(args.out), stem)
     if args.method == "local":
+        if args.resume:
+            raise InvalidValueError("--resume applies to morris, sobol and efast (local runs 2P+1 samples)")
         objective = make_objective(experiment, output, problem.names, runner=runner, series=True)
         local = spec_time_sensitivities(objective, relative_step=DEFAULT_STEP, **engine)
         csv = out / f"{stem}.csv"
-        with atomic_open(csv) as handle:
-            local.to_frame().to_csv(handle, index=False, float_format="%.6g")
-        save_figure(plot_local(local), out / f"{stem}.png", dpi=130)
+        with all_or_nothing():
+            with atomic_open(csv) as handle:
+                local.to_frame().to_csv(handle, index=False, float_format="%.6g")
+            save_figure(plot_local(local), out / f"{stem}.png", dpi=130)
         final = local.at(float(local.times[-1]), "semi_scaled").iloc[:, 0]
         top = final.abs().sort_values(ascending=False).head(5)
         print(
@@ -126,8 +137,7 @@ def run_command(args: argparse.Namespace) -> int:
         options["second_order"] = args.second_order
     elif args.second_order:
         raise InvalidValueError("--second-order applies to sobol only")
-    result = run_global(args.method, objective, problem, args.n, **options)
-    paths = write_global(result, out, stem)
+    result, paths = _run_resumable(args, objective, problem, options, out, stem)
     summary = result.summary()
     print(
         f"{experiment.id}: {args.method} on {result.output}, {len(problem)} parameters, "
@@ -140,3 +150,51 @@ def run_command(args: argparse.Namespace) -> int:
     print(f"top by {key}: " + ", ".join(f"{r['parameter']} {r[key]:.3g}" for _, r in head.iterrows()))
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0
+
+
+def _check_outputs(out: Path, stem: str) -> Path:
+    """Refuse output paths that cannot be written before anything runs."""
+    check_output_directory(out)
+    for suffix in (".csv", ".json", ".png", ".failures.csv", ".S2.csv", ".partial.jsonl"):
+        check_target(out / f"{stem}{suffix}")
+    return out
+
+
+def _run_resumable(
+    args: argparse.Namespace,
+    objective: Objective,
+    problem: Problem,
+    options: dict[str, Any],
+    out: Path,
+    stem: str,
+) -> tuple[GlobalResult, list[Path]]:
+    """Run the global method with a partial-results file; write the outputs (or, if it stops or fails,
+    what finished and the failures table) and say how to go on."""
+    checkpoint = Checkpoint(out / f"{stem}.partial.jsonl", resume=args.resume)
+    try:
+        result = run_global(args.method, objective, problem, args.n, checkpoint=checkpoint, **options)
+    except AnalysisFailed as exc:
+        checkpoint.remove()
+        if not exc.evaluation.failures:
+            raise
+        path = write_failures(exc.evaluation.failures, out, stem)
+        raise SimulationError(f"{exc}; the failures table is {path}") from None
+    except EnsembleInterrupted as exc:
+        failures = exc.evaluation.failures
+        table = f"; {len(failures)} failed (see {write_failures(failures, out, stem)})" if failures else ""
+        if not checkpoint.empty:
+            where = f"; finished samples are in {checkpoint.path}: run the same command with --resume"
+        else:
+            checkpoint.remove()
+            where = "" if failures else "; no output was written"
+        raise EnsembleInterrupted(
+            f"{exc}{table}{where}", exc.evaluation, exc.finished, exc.terminated
+        ) from None
+    except BaseException:
+        if checkpoint.empty:
+            checkpoint.remove()  # nothing worth keeping: leave no file behind
+        raise
+    with all_or_nothing():  # indices, summary, failures and figure appear together
+        paths = write_global(result, out, stem)
+    checkpoint.remove()
+    return result, paths

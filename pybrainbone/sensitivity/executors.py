@@ -10,24 +10,39 @@ Engines are objects (:class:`Engine`), passed to :func:`evaluate` and to every a
 
 Samples travel in chunks (many per task); results are put back in sample order, so every engine returns
 the same array for the same samples. A sample whose simulation fails is recorded with its parameters and
-the reason, and its output is NaN: never silently dropped.
+the reason, and its output is NaN: never silently dropped. What the solver prints on stderr for a failed
+sample (libRoadRunner, CVODE) goes into that reason, not onto the terminal (in worker processes and the
+serial engine; a Dask worker's threads share one stderr, so there it stays).
+
+An ensemble can be stopped: Ctrl-C or SIGTERM stops the workers within seconds (they ignore SIGINT, and
+the parent terminates them), and :func:`evaluate` raises :class:`EnsembleInterrupted` with what had
+finished. A worker whose parent dies (even by SIGKILL) exits by itself. ``done`` and ``record`` let a
+caller resume: finished samples are handed to ``record`` as they arrive, and are not run again when
+passed back as ``done`` (see :mod:`pybrainbone.sensitivity.checkpoint`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 import multiprocessing
 import os
+import re
+import signal
+import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 import numpy as np
 
-from pybrainbone.errors import InvalidValueError, PyBrainBoneError
+from pybrainbone.errors import InvalidValueError, PyBrainBoneError, SimulationError, Terminated
 from pybrainbone.sensitivity.objective import Objective
 from pybrainbone.simulator import Simulator
 
@@ -74,6 +89,88 @@ def _simulator(objective: Objective) -> Simulator:
     return cache[key]
 
 
+_SOLVER_NOISE = re.compile(r"\x1b\[[0-9;]*m")
+_SUNDIALS_PREFIX = re.compile(r"\[(\w+)\]\[rank \d+\]\[[^\]]*\]\[(\w+)\]\s*")
+
+
+@functools.cache
+def _libc() -> Any:
+    import ctypes
+
+    return ctypes.CDLL(None)
+
+
+def _flush_all() -> None:
+    """Flush Python's stdout and stderr and every C stdio stream of this process."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    with contextlib.suppress(Exception):
+        _libc().fflush(None)
+
+
+class _SolverOutput:
+    """Captures what native code prints while one sample runs (this process only).
+
+    CVODE (SUNDIALS) prints its errors on stderr and its warnings on stdout, buffered in C stdio; both
+    file descriptors point at one temporary file for the sample, flushed before they are restored.
+    """
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - open for the process's life
+
+    @contextlib.contextmanager
+    def capture(self) -> Iterator[None]:
+        _flush_all()
+        self._file.seek(0)
+        self._file.truncate()
+        try:
+            saved = [os.dup(1), os.dup(2)]
+        except OSError:  # no stdout or stderr at all: nothing to capture
+            yield
+            return
+        os.dup2(self._file.fileno(), 1)
+        os.dup2(self._file.fileno(), 2)
+        try:
+            yield
+        finally:
+            _flush_all()  # into the capture, not onto the terminal
+            for fd, copy in zip((1, 2), saved, strict=True):
+                os.dup2(copy, fd)
+                os.close(copy)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def text(self, limit: int = 400) -> str:
+        """The captured lines, once each (with a count), without colour codes or source locations."""
+        self._file.seek(0)
+        raw = self._file.read(64 * 1024).decode("utf-8", "replace")
+        counts: dict[str, int] = {}
+        for line in raw.splitlines():
+            line = _SUNDIALS_PREFIX.sub(r"\2 \1: ", _SOLVER_NOISE.sub("", line)).strip()
+            if line:
+                counts[line] = counts.get(line, 0) + 1
+        lines = sorted(counts.items(), key=lambda item: "error" not in item[0].lower())  # errors first
+        text = "; ".join(f"{line} (x{n})" if n > 1 else line for line, n in lines)
+        return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _capturing() -> _SolverOutput | None:
+    """This thread's output capture: in worker processes and in the main thread of a serial run."""
+    if not getattr(_LOCAL, "capture", False):
+        return None
+    output: _SolverOutput | None = getattr(_LOCAL, "output", None)
+    if output is None:
+        output = _LOCAL.output = _SolverOutput()
+    return output
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) if isinstance(exc, PyBrainBoneError) else f"{type(exc).__name__}: {exc}"
+    return " ".join(_SOLVER_NOISE.sub("", text).split())
+
+
 def run_chunk(
     objective: Objective, start: int, samples: np.ndarray
 ) -> tuple[int, np.ndarray, list[tuple[int, str]]]:
@@ -81,19 +178,42 @@ def run_chunk(
     simulator = _simulator(objective)
     out = np.full((len(samples), objective.width), np.nan)
     failed: list[tuple[int, str]] = []
+    output = _capturing()
     for i, row in enumerate(samples):
         try:
-            out[i] = objective.evaluate(simulator, row)
-        except PyBrainBoneError as exc:
-            failed.append((start + i, str(exc)))
-        except (RuntimeError, ValueError, ArithmeticError) as exc:  # solver or arithmetic trouble
-            failed.append((start + i, f"{type(exc).__name__}: {exc}"))
+            with output.capture() if output is not None else contextlib.nullcontext():
+                out[i] = objective.evaluate(simulator, row)
+        except (PyBrainBoneError, RuntimeError, ValueError, ArithmeticError) as exc:  # solver trouble
+            said = output.text() if output is not None else ""
+            failed.append((start + i, _reason(exc) + (f" (solver output: {said})" if said else "")))
     return start, out, failed
 
 
 # ---- process pool ----------------------------------------------------------------------------------
-def _init_process(objective: Objective) -> None:
+def _exit_with_parent(parent: int) -> None:
+    """Make this worker exit when the process that started it dies (even by SIGKILL)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):  # the kernel's way: SIGKILL when the parent exits
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:  # everywhere else (and as a second line): poll the parent's pid
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="pybrainbone-parent-watch", daemon=True).start()
+
+
+def _init_process(objective: Objective, parent: int | None = None) -> None:
+    # Ctrl-C reaches the whole process group; the parent decides what stops, and stops the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent(parent if parent is not None else os.getppid())
     _LOCAL.objective = objective
+    _LOCAL.capture = True
     _simulator(objective)  # compile once, before the first task
 
 
@@ -101,9 +221,47 @@ def _process_chunk(start: int, samples: np.ndarray) -> tuple[int, np.ndarray, li
     return run_chunk(_LOCAL.objective, start, samples)
 
 
-def _chunks(samples: np.ndarray, size: int) -> Iterator[tuple[int, np.ndarray]]:
-    for start in range(0, len(samples), size):
-        yield start, samples[start : start + size]
+def _chunks(
+    samples: np.ndarray, size: int, todo: np.ndarray | None = None
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Chunks of at most ``size`` consecutive rows, of the rows in ``todo`` (default: all)."""
+    indices = np.arange(len(samples)) if todo is None else np.asarray(todo, dtype=int)
+    if not len(indices):
+        return
+    for run in np.split(indices, np.flatnonzero(np.diff(indices) != 1) + 1):
+        for k in range(0, len(run), size):
+            start = int(run[k])
+            yield start, samples[start : start + len(run[k : k + size])]
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while workers are started: they inherit it, so Ctrl-C reaches only the parent."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: signals are not ours to change
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _stop_pool(pool: ProcessPoolExecutor, grace: float = 3.0) -> None:
+    """Cancel what has not started and end every worker now (terminate, then kill)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join(1.0)
 
 
 def default_chunk_size(n_samples: int, workers: int) -> int:
@@ -145,8 +303,19 @@ class SerialEngine:
         return 1
 
     def run(self, objective: Objective, chunks: list[tuple[int, np.ndarray]], collect: Collect) -> None:
-        for start, chunk in chunks:
-            collect(*run_chunk(objective, start, chunk))
+        # In the main thread, solver output of a failing sample goes into its reason (other threads share
+        # the file descriptor with whoever else is writing, so they leave it alone).
+        main = threading.current_thread() is threading.main_thread()
+        previous = getattr(_LOCAL, "capture", False), getattr(_LOCAL, "output", None)
+        output = _SolverOutput() if main else None
+        _LOCAL.capture, _LOCAL.output = main, output
+        try:
+            for start, chunk in chunks:
+                collect(*run_chunk(objective, start, chunk))
+        finally:
+            _LOCAL.capture, _LOCAL.output = previous
+            if output is not None:
+                output.close()
 
 
 @dataclass(frozen=True)
@@ -160,14 +329,31 @@ class ProcessEngine:
         return self.workers or os.cpu_count() or 1
 
     def run(self, objective: Objective, chunks: list[tuple[int, np.ndarray]], collect: Collect) -> None:
+        if not chunks:
+            return
         # spawn: a clean interpreter per worker (fork after LLVM/thread start-up is unsafe)
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(
-            self.size(), mp_context=context, initializer=_init_process, initargs=(objective,)
-        ) as pool:
-            futures = [pool.submit(_process_chunk, start, chunk) for start, chunk in chunks]
+        pool = ProcessPoolExecutor(
+            min(self.size(), max(1, len(chunks))),
+            mp_context=context,
+            initializer=_init_process,
+            initargs=(objective, os.getpid()),
+        )
+        try:
+            with _sigint_ignored():  # workers start during the first submits
+                futures = [pool.submit(_process_chunk, start, chunk) for start, chunk in chunks]
             for future in as_completed(futures):
                 collect(*future.result())
+        except BrokenProcessPool:
+            _stop_pool(pool)
+            raise SimulationError(
+                "a worker process stopped unexpectedly (it crashed, ran out of memory or was killed); "
+                "run with --workers 1 to see why"
+            ) from None
+        except BaseException:  # Ctrl-C, SIGTERM, a failing collect: stop the workers now, not later
+            _stop_pool(pool)
+            raise
+        pool.shutdown(wait=True)
 
 
 @dataclass(frozen=True)
@@ -190,8 +376,13 @@ class DaskEngine:
             futures = client.map(
                 run_chunk, [shared] * len(chunks), [s for s, _ in chunks], [c for _, c in chunks], pure=False
             )
-            for future in dask_completed(futures):  # type: ignore[no-untyped-call]
-                collect(*future.result())
+            try:
+                for future in dask_completed(futures):  # type: ignore[no-untyped-call]
+                    collect(*future.result())
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    client.cancel(futures)
+                raise
         finally:
             if self.client is None:
                 client.close()
@@ -223,7 +414,24 @@ def default_engine(workers: int | None = None, scheduler: str | None = None) -> 
     return ProcessEngine(count) if count > 1 else SerialEngine()
 
 
-def evaluate(
+class EnsembleInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped :func:`evaluate`; ``evaluation`` holds what had finished.
+
+    ``evaluation.values`` has NaN rows for samples that did not run; ``finished`` marks the rows that did.
+    """
+
+    def __init__(self, message: str, evaluation: Evaluation, finished: np.ndarray, terminated: bool) -> None:
+        super().__init__(message)
+        self.evaluation = evaluation
+        self.finished = finished
+        self.terminated = terminated
+
+
+#: Results of samples already evaluated, by sample index: their output row and failure reason (or None).
+Done = Mapping[int, tuple[np.ndarray, str | None]]
+
+
+def evaluate(  # long: one loop with its resume, progress and interruption bookkeeping
     objective: Objective,
     samples: np.ndarray,
     engine: Engine | None = None,
@@ -231,41 +439,66 @@ def evaluate(
     chunk_size: int | None = None,
     progress: bool = False,
     label: str = "samples",
+    done: Done | None = None,
+    record: Collect | None = None,
 ) -> Evaluation:
     """Evaluate every row of ``samples`` (parameter values in model units, columns = ``objective.names``).
 
     Results come back in sample order whatever the engine; failed samples are NaN rows and each is
-    recorded with its parameters and reason. ``engine`` defaults to :func:`default_engine`.
+    recorded with its parameters and reason. ``engine`` defaults to :func:`default_engine`. Samples in
+    ``done`` are not run again; ``record(start, values, failed)`` sees every chunk as it finishes. Ctrl-C
+    or SIGTERM raises :class:`EnsembleInterrupted` carrying what had finished.
     """
     samples = np.atleast_2d(np.asarray(samples, dtype=float))
     if samples.shape[1] != len(objective.names):
         raise InvalidValueError(
             f"samples have {samples.shape[1]} columns, objective has {len(objective.names)} parameters"
         )
+    if chunk_size is not None and (
+        isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1
+    ):
+        raise InvalidValueError(f"chunk size must be an integer >= 1, got {chunk_size!r}")
     engine = engine or default_engine()
     n = len(samples)
     size = chunk_size or default_chunk_size(n, engine.size())
+    values = np.full((n, objective.width), np.nan)
+    finished = np.zeros(n, dtype=bool)
+    reasons: dict[int, str] = {}
+    for i, (row, reason) in (done or {}).items():
+        values[i], finished[i] = row, True
+        if reason is not None:
+            reasons[i] = reason
+
+    def collect(start: int, chunk: np.ndarray, failed: list[tuple[int, str]]) -> None:
+        values[start : start + len(chunk)] = chunk
+        finished[start : start + len(chunk)] = True
+        reasons.update(failed)
+        if record is not None:
+            record(start, chunk, failed)
+        bar.update(len(chunk))
+
+    def result(seconds: float) -> Evaluation:
+        failures = [
+            Failure(i, dict(zip(objective.names, map(float, samples[i]), strict=True)), reasons[i])
+            for i in sorted(reasons)
+        ]
+        return Evaluation(values, failures, engine.name, engine.size(), seconds, size)
+
     started = time.perf_counter()
     bar = _progress(n, progress, label)
-    results: dict[int, tuple[np.ndarray, list[tuple[int, str]]]] = {}
-
-    def collect(start: int, values: np.ndarray, failed: list[tuple[int, str]]) -> None:
-        results[start] = (values, failed)
-        bar.update(len(values))
-
+    bar.update(int(finished.sum()))
+    chunks = list(_chunks(samples, size, np.flatnonzero(~finished)))
     try:
-        engine.run(objective, list(_chunks(samples, size)), collect)
+        if chunks:
+            engine.run(objective, chunks, collect)
+    except KeyboardInterrupt as exc:
+        count = int(finished.sum())
+        raise EnsembleInterrupted(
+            f"stopped after {count} of {n} samples",
+            result(time.perf_counter() - started),
+            finished.copy(),
+            isinstance(exc, Terminated) or bool(getattr(exc, "terminated", False)),
+        ) from None
     finally:
         bar.close()
-    seconds = time.perf_counter() - started
-    values = (
-        np.concatenate([results[s][0] for s in sorted(results)])
-        if results
-        else np.empty((0, objective.width))
-    )
-    failures = [
-        Failure(i, dict(zip(objective.names, map(float, samples[i]), strict=True)), reason)
-        for s in sorted(results)
-        for i, reason in results[s][1]
-    ]
-    return Evaluation(values, failures, engine.name, engine.size(), seconds, size)
+    return result(time.perf_counter() - started)

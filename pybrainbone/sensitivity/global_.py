@@ -23,7 +23,8 @@ import pandas as pd
 from pybrainbone.errors import InvalidValueError, PyBrainBoneError, SimulationError
 from pybrainbone.experiments.spec import Solver
 from pybrainbone.options import SolverOptions
-from pybrainbone.sensitivity.executors import Engine, evaluate
+from pybrainbone.sensitivity.checkpoint import Checkpoint, fingerprint
+from pybrainbone.sensitivity.executors import Engine, Evaluation, evaluate
 from pybrainbone.sensitivity.objective import Objective
 from pybrainbone.sensitivity.problem import Problem, positive_int
 from pybrainbone.sensitivity.results import GlobalResult
@@ -31,6 +32,21 @@ from pybrainbone.simulator import Simulator
 
 MethodName = Literal["morris", "sobol", "efast"]
 DEFAULT_SEED = 20261124
+
+
+class AnalysisFailed(SimulationError):
+    """Nothing (or too little) to analyse, e.g. every sample failed; ``evaluation`` has the failures."""
+
+    def __init__(self, message: str, evaluation: Evaluation) -> None:
+        super().__init__(message)
+        self.evaluation = evaluation
+
+
+def check_seed(seed: object) -> int:
+    """``seed`` as an int SALib and numpy accept (0 to 2**32 - 1), or a clear error."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**32:
+        raise InvalidValueError(f"seed must be an integer from 0 to {2**32 - 1}, got {seed!r}")
+    return int(seed)
 
 
 def _check_output(problem: Problem, objective: Objective) -> None:
@@ -65,7 +81,7 @@ def tolerance_check(
 def _require_variation(y: np.ndarray, output: str) -> None:
     finite = y[np.isfinite(y)]
     if finite.size == 0:
-        raise SimulationError(f"every sample of {output} failed; see the failures table")
+        raise SimulationError(f"every sample of {output} failed")
     if np.ptp(finite) == 0:
         raise PyBrainBoneError(f"{output} does not vary over the sampled ranges; no sensitivity to analyse")
 
@@ -268,6 +284,35 @@ EFAST = Method(
 METHODS: Mapping[str, Method] = {m.name: m for m in (MORRIS, SOBOL, EFAST)}
 
 
+def _evaluate_with_checkpoint(
+    objective: Objective,
+    samples: np.ndarray,
+    checkpoint: Checkpoint | None,
+    settings: tuple[Any, ...],
+    seed: int,
+    **kwargs: Any,
+) -> Evaluation:
+    """:func:`evaluate`, recording finished samples in ``checkpoint`` (and skipping those it holds)."""
+    if checkpoint is None:
+        return evaluate(objective, samples, **kwargs)
+    key = fingerprint(
+        *settings,
+        objective.label,
+        list(objective.names),
+        objective.experiment.model_dump(mode="json"),
+        objective.model.digest,
+    )
+    done = checkpoint.begin(seed, key, samples)
+
+    def record(start: int, values: np.ndarray, failed: list[tuple[int, str]]) -> None:
+        checkpoint.record(start, values, failed, samples)
+
+    try:
+        return evaluate(objective, samples, done=done, record=record, **kwargs)
+    finally:
+        checkpoint.close()
+
+
 def run_method(
     method: Method,
     objective: Objective,
@@ -279,27 +324,40 @@ def run_method(
     engine: Engine | None = None,
     chunk_size: int | None = None,
     progress: bool = False,
+    checkpoint: Checkpoint | None = None,
     **options: Any,
 ) -> GlobalResult:
-    """Sample, evaluate on ``engine`` (results in sample order, failures recorded) and analyse."""
+    """Sample, evaluate on ``engine`` (results in sample order, failures recorded) and analyse.
+
+    With a ``checkpoint``, finished samples are appended to its file as they arrive, and (when it
+    resumes) samples it already holds are not run again. If every sample fails, or too few are left to
+    analyse, :class:`AnalysisFailed` carries the evaluation (so its failures can still be written).
+    """
     unknown = sorted(set(options) - set(method.defaults))
     if unknown:
         raise InvalidValueError(f"{method.name} has no option(s) {unknown}; known: {sorted(method.defaults)}")
     chosen = {**method.defaults, **options}
     _check_output(problem, objective)
     n = method.check_n(method.default_n if n is None else n, chosen)
+    seed = check_seed(seed)
+    num_resamples = positive_int("num_resamples", num_resamples, 1)
     spec = problem.salib()
     unit = method.sample(spec, n, chosen, seed)
     samples = problem.to_model_space(unit)
-    ev = evaluate(objective, samples, engine, chunk_size=chunk_size, progress=progress, label=method.name)
+    settings = (method.name, n, chosen, problem.table())
+    engine_options = {"engine": engine, "chunk_size": chunk_size, "progress": progress, "label": method.name}
+    ev = _evaluate_with_checkpoint(objective, samples, checkpoint, settings, seed, **engine_options)
     check = tolerance_check(objective, samples, ev.values)
     if check is not None:
         ev = replace(ev, tolerance_check=check)
     y = ev.values[:, 0]
-    analysis = method.analyse(
-        AnalysisInput(spec, problem, unit, y, chosen, seed, num_resamples, objective.label)
-    )
-    settings = {**method.settings(n, chosen), "num_resamples": num_resamples, "conf_level": 0.95}
+    try:
+        analysis = method.analyse(
+            AnalysisInput(spec, problem, unit, y, chosen, seed, num_resamples, objective.label)
+        )
+    except PyBrainBoneError as exc:
+        raise AnalysisFailed(str(exc), ev) from None
+    recorded = {**method.settings(n, chosen), "num_resamples": num_resamples, "conf_level": 0.95}
     return GlobalResult(
         method.name,
         objective.label,
@@ -310,7 +368,7 @@ def run_method(
         ev.failures,
         analysis.handling,
         seed,
-        settings,
+        recorded,
         ev,
         second_order=analysis.second_order,
     )

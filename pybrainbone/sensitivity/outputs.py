@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from pybrainbone.atomic import atomic_open
 from pybrainbone.plotting import save_figure
+from pybrainbone.sensitivity.executors import Failure
 from pybrainbone.sensitivity.plots import plot_global
 from pybrainbone.sensitivity.results import GlobalResult
+
+
+def write_failures(failures: Sequence[Failure], out_dir: str | os.PathLike[str], stem: str) -> Path:
+    """Write ``<stem>.failures.csv``: one row per failed sample (index, parameter values, reason)."""
+    path = Path(out_dir) / f"{stem}.failures.csv"
+    with atomic_open(path) as handle:
+        pd.DataFrame([f.as_dict() for f in failures]).to_csv(handle, index=False)
+    return path
 
 
 def write_global(
@@ -27,9 +37,7 @@ def write_global(
         json.dump(result.summary(), handle, indent=2, allow_nan=True)
         handle.write("\n")
     if result.failures:
-        paths.append(out / f"{stem}.failures.csv")
-        with atomic_open(paths[-1]) as handle:
-            pd.DataFrame([f.as_dict() for f in result.failures]).to_csv(handle, index=False)
+        paths.append(write_failures(result.failures, out, stem))
     if result.second_order is not None:
         paths.append(out / f"{stem}.S2.csv")
         with atomic_open(paths[-1]) as handle:

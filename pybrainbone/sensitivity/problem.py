@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from pybrainbone.errors import InvalidValueError, PyBrainBoneError, unknown_name
+from pybrainbone.errors import InvalidValueError, PyBrainBoneError, shorten, unknown_name
 from pybrainbone.yaml_files import read_yaml
 
 Distribution = Literal["uniform", "log-uniform"]
@@ -112,7 +112,7 @@ def _range(
 ) -> ParameterRange:
     if distribution not in _DISTRIBUTIONS:
         raise ProblemError(
-            f"{name}: distribution must be one of {', '.join(_DISTRIBUTIONS)}, got {distribution!r}"
+            f"{name}: distribution must be one of {', '.join(_DISTRIBUTIONS)}, got {shorten(distribution)}"
         )
     given = [
         k
@@ -186,7 +186,9 @@ def eligible_parameters(nominal: Mapping[str, float], exclude: Iterable[str] = (
 
 def _number(origin: str, name: str, key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ProblemError(f"{origin}: parameters.{name}.{key} must be a number, got {value!r}")
+        raise ProblemError(f"{origin}: parameters.{name}.{key} must be a number, got {shorten(value)}")
+    if not math.isfinite(value):
+        raise ProblemError(f"{origin}: parameters.{name}.{key} must be finite, got {value}")
     return float(value)
 
 
@@ -203,16 +205,18 @@ def problem_from_data(
         raise ProblemError(f"{origin}: unknown keys {unknown_keys}; allowed: {sorted(_TOP_KEYS)}")
     if "model" in data and data["model"] != model:
         raise ProblemError(
-            f"{origin}: written for model {data['model']!r}, but the experiment uses {model!r}"
+            f"{origin}: written for model {shorten(data['model'])}, but the experiment uses {model!r}"
         )
     defaults: dict[str, Any] = {k: data[k] for k in ("relative", "factor", "distribution") if k in data}
     entries = data.get("parameters")
     if isinstance(entries, list):
-        entries = {str(n): {} for n in entries}
+        entries = _names_as_entries(entries, origin)
     if not isinstance(entries, dict) or not entries:
         raise ProblemError(f"{origin}: 'parameters' must be a non-empty mapping or list of parameter names")
     ranges: list[ParameterRange] = []
     for name, entry in entries.items():
+        if not isinstance(name, str):
+            raise ProblemError(f"{origin}: parameters: {shorten(name)} is not a parameter name")
         if name not in nominal:
             raise ProblemError(f"{origin}: {unknown_name('parameter', str(name), nominal, model)}")
         entry = entry or {}
@@ -228,12 +232,29 @@ def problem_from_data(
         kwargs: dict[str, Any] = {
             k: _number(origin, str(name), k, source[k]) for k in range_keys if k in source
         }
-        distribution = str(entry.get("distribution", defaults.get("distribution", "uniform")))
+        distribution = entry.get("distribution", defaults.get("distribution", "uniform"))
+        if not isinstance(distribution, str):
+            raise ProblemError(
+                f"{origin}: parameters.{name}.distribution must be one of {', '.join(_DISTRIBUTIONS)}, "
+                f"got {shorten(distribution)}"
+            )
         try:
             ranges.append(_range(str(name), nominal[name], distribution=distribution, **kwargs))
         except ProblemError as exc:
             raise ProblemError(f"{origin}: parameters.{exc}") from None
     return Problem(tuple(ranges))
+
+
+def _names_as_entries(names: list[Any], origin: str) -> dict[str, Any]:
+    """A ``parameters:`` list of names as entries with the defaults; each item must be a name, once."""
+    entries: dict[str, Any] = {}
+    for i, item in enumerate(names):
+        if not isinstance(item, str):
+            raise ProblemError(f"{origin}: parameters[{i}] must be a parameter name, got {shorten(item)}")
+        if item in entries:
+            raise ProblemError(f"{origin}: parameters lists {shorten(item)} twice; give each parameter once")
+        entries[item] = {}
+    return entries
 
 
 def load_problem(path: str | Path, nominal: Mapping[str, float], model: str) -> Problem:

@@ -1,0 +1,173 @@
+"""Partial results of an ensemble, so that an interrupted analysis can resume where it stopped.
+
+A :class:`Checkpoint` is a JSON-lines file beside the outputs (``<stem>.partial.jsonl``). Its first line
+says what it belongs to: the seed, the number of samples and a fingerprint of everything the samples and
+their outputs depend on (method, settings, problem, spec, output, compiled model). Every further line is
+one finished sample, keyed by its index and the seed, with its parameter values, output and failure
+reason. Lines are appended (and flushed) as chunks finish, so the file survives even a SIGKILL of the
+main process; a line cut short by a kill is ignored and that sample runs again.
+
+On ``resume`` the header must match and every sample's parameter values must equal the ones the run
+draws again (same seed, same sampler), so results are never mixed between analyses; anything else is a
+clear error saying to delete the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from pybrainbone.atomic import check_target, make_directory
+from pybrainbone.errors import PyBrainBoneError
+from pybrainbone.sensitivity.executors import Done
+
+FORMAT = "pybrainbone-partial-results/1"
+
+
+class PartialResultsError(PyBrainBoneError):
+    """A partial-results file that cannot be used (another analysis's, or unreadable)."""
+
+
+def fingerprint(*parts: Any) -> str:
+    """A stable hash of JSON-able ``parts`` (what an analysis's samples and outputs depend on)."""
+    text = json.dumps(parts, sort_keys=True, default=str, allow_nan=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _floats(values: Any) -> list[float]:
+    return [float(v) for v in np.ravel(values)]
+
+
+class Checkpoint:
+    """The partial-results file ``path``; ``resume`` says whether an existing one may be continued."""
+
+    def __init__(self, path: str | os.PathLike[str], resume: bool = False) -> None:
+        self.path = Path(path)
+        self.resume = resume
+        self._handle: IO[str] | None = None
+        self._seed = 0
+        self._samples = 0  # finished samples the file holds
+        self._created: list[Path] = []
+
+    # ---- reading ---------------------------------------------------------------------------------
+    def begin(self, seed: int, key: str, samples: np.ndarray) -> dict[int, tuple[np.ndarray, str | None]]:
+        """Open the file for this analysis; the samples it already holds (only with ``resume``)."""
+        check_target(self.path)
+        self._seed = int(seed)
+        done: dict[int, tuple[np.ndarray, str | None]] = {}
+        if self.path.exists():
+            if not self.resume:
+                raise PartialResultsError(
+                    f"{self.path} holds partial results of an interrupted run: add --resume to continue "
+                    "from them, or delete the file to start again"
+                )
+            done = self._read(key, samples)
+            self._samples = len(done)
+            self._open(append=True)
+        else:
+            self._open(append=False)
+            self._write({"format": FORMAT, "seed": self._seed, "samples": len(samples), "key": key})
+        return done
+
+    def _read(self, key: str, samples: np.ndarray) -> dict[int, tuple[np.ndarray, str | None]]:
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PartialResultsError(f"{self.path}: cannot read the partial results: {exc}") from None
+        header = self._parse(lines[0]) if lines else None
+        expected = {"format": FORMAT, "seed": self._seed, "samples": len(samples), "key": key}
+        if header != expected:
+            theirs = header.get("seed") if isinstance(header, dict) else None
+            raise PartialResultsError(
+                f"{self.path} holds partial results of another analysis (seed {theirs}, not {self._seed}, or "
+                "other settings, spec or model); delete it to start again, or resume with the same command"
+            )
+        done: dict[int, tuple[np.ndarray, str | None]] = {}
+        for line in lines[1:]:
+            entry = self._parse(line)
+            if not isinstance(entry, dict) or entry.get("seed") != self._seed:
+                continue  # cut short by a kill: that sample simply runs again
+            try:
+                index, x = int(entry["sample"]), np.array(entry["x"], dtype=float)
+                y, reason = np.array(entry["y"], dtype=float), entry.get("reason")
+            except (KeyError, TypeError, ValueError):
+                continue
+            if not 0 <= index < len(samples):
+                continue
+            if x.shape != samples[index].shape or not np.array_equal(x, samples[index]):
+                raise PartialResultsError(
+                    f"{self.path}: sample {index} was computed for other parameter values; delete the file "
+                    "to start again"
+                )
+            done[index] = (y, reason if isinstance(reason, str) else None)
+        return done
+
+    @staticmethod
+    def _parse(line: str) -> Any:
+        try:
+            return json.loads(line)
+        except ValueError:
+            return None
+
+    # ---- writing ---------------------------------------------------------------------------------
+    def _open(self, append: bool) -> None:
+        self._created = make_directory(self.path.parent)
+        try:
+            self._handle = open(self.path, "a" if append else "w", encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            raise PartialResultsError(f"cannot write {self.path}: {exc.strerror or exc}") from None
+        if append and self.path.stat().st_size:
+            self._handle.write("\n")  # a line cut short by a kill stays alone on its line
+
+    def _write(self, entry: dict[str, Any]) -> None:
+        assert self._handle is not None
+        self._handle.write(json.dumps(entry, allow_nan=True) + "\n")
+
+    def record(
+        self, start: int, values: np.ndarray, failed: list[tuple[int, str]], samples: np.ndarray
+    ) -> None:
+        """Append one finished chunk (rows ``start..``) and flush it to the file."""
+        reasons = dict(failed)
+        for offset, row in enumerate(values):
+            i = start + offset
+            self._write(
+                {
+                    "sample": i,
+                    "seed": self._seed,
+                    "x": _floats(samples[i]),
+                    "y": _floats(row),
+                    "reason": reasons.get(i),
+                }
+            )
+        assert self._handle is not None
+        self._handle.flush()
+        self._samples += len(values)
+
+    @property
+    def empty(self) -> bool:
+        """True if the file holds no finished sample."""
+        return self._samples == 0
+
+    def close(self) -> None:
+        if self._handle is not None:
+            with contextlib.suppress(OSError):
+                self._handle.close()
+            self._handle = None
+
+    def remove(self) -> None:
+        """Delete the file (the analysis finished: its results are in the outputs now), and the
+        directories made for it if they are still empty."""
+        self.close()
+        self.path.unlink(missing_ok=True)
+        for directory in self._created:
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+
+
+__all__ = ["Checkpoint", "Done", "PartialResultsError", "fingerprint"]
