@@ -12,6 +12,7 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ from pybrainbone.errors import InvalidValueError, PyBrainBoneError
 from pybrainbone.model_text import declared_ids
 from pybrainbone.options import SolverOptions
 from pybrainbone.plotting import check_figure_path, plot_network, plot_time_course, save_figure
+from pybrainbone.run_record import run_record
 from pybrainbone.simulator import Simulator
 from pybrainbone.values import check_value
 
@@ -100,7 +102,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     if not 2 <= args.points <= MAX_POINTS:
         raise InvalidValueError(f"--points must be between 2 and {MAX_POINTS}, got {args.points}")
     options = SolverOptions().with_(**_solver_changes(args))
-    sim = Simulator(args.model)
+    sim = Simulator(args.model, organism=args.organism)
     selections = args.select or None
     frame = sim.simulate(
         end=args.end, points=args.points, changes=changes, selections=selections, options=options
@@ -111,6 +113,11 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     with all_or_nothing():  # the CSV and the figure appear together, or neither does
         with atomic_open(args.output) as handle:
             out.to_csv(handle)
+        record = run_record(sim.model, options=options, organism=sim.organism)
+        record["changes"] = json.dumps(changes, sort_keys=True)
+        with atomic_open(provenance_path(args.output)) as handle:
+            json.dump(record, handle, indent=2)
+            handle.write("\n")
         if args.plot:
             # What the model declares to show (// @plot; a composition shows its core's), else 8 columns.
             declared = declared_ids(sim.name, "plot") if sim.model.source.suffix == ".ant" else ()
@@ -119,10 +126,18 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
                 f" ({', '.join(f'{k}={v:g}' for k, v in changes.items())})" if changes else ""
             )
             save_figure(plot_time_course(frame, columns=shown, title=title), args.plot)
-    print(f"wrote {args.output} ({len(frame)} time points x {len(frame.columns)} variables)")
+    print(
+        f"wrote {args.output} ({len(frame)} time points x {len(frame.columns)} variables) and "
+        f"{provenance_path(args.output)}"
+    )
     if args.plot:
         print(f"wrote {args.plot}")
     return 0
+
+
+def provenance_path(output: str | Path) -> Path:
+    """Where ``simulate`` records how a CSV was made: ``x.csv`` -> ``x.provenance.json``."""
+    return Path(output).with_suffix(".provenance.json")
 
 
 def _spec_paths(specs: Sequence[str]) -> list[Path]:
@@ -152,18 +167,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
     results = run_all(
         _spec_paths(args.specs), out_dir=args.out, progress=not args.quiet, solver=_solver_changes(args)
     )
+    from pybrainbone.experiments.scorecard import known_failures_text
+
     for result in results:
         passed = sum(t.passed for t in result.targets)
-        print(f"{result.experiment.id}: {passed}/{len(result.targets)} targets met; outputs in {args.out}/")
+        verdict = f" ({known_failures_text(result.targets)})" if passed < len(result.targets) else ""
+        print(
+            f"{result.experiment.id}: {passed}/{len(result.targets)} targets met{verdict}; "
+            f"outputs in {args.out}/"
+        )
     return 0
 
 
 def _cmd_scorecard(args: argparse.Namespace) -> int:
     import json
 
-    from pybrainbone.experiments.scorecard import scorecard, scorecard_table
+    from pybrainbone.experiments.scorecard import scorecard, scorecard_from_results, scorecard_table
 
-    rows = scorecard(_spec_paths(args.specs) if args.specs else None, progress=not args.json)
+    paths = _spec_paths(args.specs) if args.specs else None
+    if args.results:
+        rows = scorecard_from_results(Path(args.results), paths)
+    else:
+        rows = scorecard(paths, progress=not args.json)
     if args.json:
         print(json.dumps([r.as_dict() for r in rows], indent=2))
     else:
@@ -275,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:  # long: one declarative table of
     p.add_argument("--select", nargs="+", metavar="NAME", help="variables to report (default: all)")
     p.add_argument("-o", "--output", required=True, help="CSV file to write")
     p.add_argument("--plot", help="PNG/SVG/PDF figure to write")
+    p.add_argument("--organism", default="human", help="organism preset: human (default), rat or mouse")
     _add_solver_arguments(p)
     p.set_defaults(func=_cmd_simulate)
 
@@ -299,6 +325,9 @@ def build_parser() -> argparse.ArgumentParser:  # long: one declarative table of
     )
     p.add_argument(
         "--json", action="store_true", help="JSON list of {target, experiment, passed, value, expected}"
+    )
+    p.add_argument(
+        "--results", metavar="DIR", help="read the summaries a `run -o DIR` wrote instead of re-running"
     )
     p.set_defaults(func=_cmd_scorecard)
 

@@ -52,7 +52,7 @@ def test_library_spec_validates_round_trips_and_runs(path: Path, tmp_path: Path)
     result = Runner().run(experiment)
     assert not result.data.empty
     written = write_outputs(result, tmp_path / "out")
-    assert [p.suffix for p in written] == [".csv", ".json", ".png"]
+    assert [p.suffix for p in written] == [".csv", ".json", ".nc", ".png"]
 
 
 @pytest.mark.parametrize("path", LIBRARY, ids=lambda p: p.stem)

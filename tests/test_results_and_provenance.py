@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -63,3 +64,30 @@ def test_an_organism_preset_in_the_simulator() -> None:
     assert bmd["rat"] < bmd["human"] < 100
     with pytest.raises(Exception, match="unknown organism 'dog'"):
         Simulator("bone_remodeling", organism="dog")
+
+
+def test_every_cli_output_records_provenance_and_the_scorecard_reads_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import xarray as xr
+
+    from pybrainbone.cli import main
+
+    spec = experiments_dir() / "y2_knockout.yaml"
+    assert main(["run", str(spec), "-o", str(tmp_path), "-q"]) == 0
+    summary = json.loads((tmp_path / "y2_knockout.summary.json").read_text(encoding="utf-8"))
+    assert summary["provenance"]["spec_id"] == "y2_knockout" and summary["provenance"]["organism"] == "mouse"
+    with xr.open_dataset(tmp_path / "y2_knockout.nc", engine="scipy") as data:
+        assert data.attrs["spec_sha256"] == summary["provenance"]["spec_sha256"]
+    capsys.readouterr()
+    assert main(["scorecard", str(spec), "--results", str(tmp_path), "--json"]) == 0
+    read = json.loads(capsys.readouterr().out)
+    assert [r["value"] for r in read] == [t["value"] for t in summary["targets"]]
+    other = tmp_path / "other"
+    other.mkdir()
+    assert main(["scorecard", str(spec), "--results", str(other)]) == 2  # no results there: one-line error
+    out = tmp_path / "rat.csv"
+    args = ["simulate", "bone_remodeling", "--end", "30", "--organism", "rat", "-o", str(out)]
+    assert main(args) == 0
+    record = json.loads(out.with_suffix(".provenance.json").read_text(encoding="utf-8"))
+    assert record["organism"] == "rat" and record["model"] == "bone_remodeling"

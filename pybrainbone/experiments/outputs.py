@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
-from pybrainbone.atomic import atomic_open
+from pybrainbone.atomic import atomic_open, atomic_path
 from pybrainbone.experiments.figures import plot_experiment
 from pybrainbone.experiments.results import ExperimentResult
 from pybrainbone.plotting import save_figure
@@ -21,22 +22,34 @@ def summary(result: ExperimentResult) -> dict[str, Any]:
         "question": exp.question,
         "model": exp.model,
         "organism": exp.organism,
-        "targets": [t.as_dict() for t in result.targets],
+        "targets": [_finite(t.as_dict()) for t in result.targets],
         "passed": sum(t.passed for t in result.targets),
         "failed": sum(not t.passed for t in result.targets),
+        "provenance": dict(result.provenance),
     }
 
 
+def _finite(row: dict[str, Any]) -> dict[str, Any]:
+    """JSON has no NaN or Infinity: a value that is not finite becomes null with the reason beside it."""
+    value = row.get("value")
+    if isinstance(value, float) and not math.isfinite(value):
+        return {**row, "value": None, "value_note": f"not finite ({value})"}
+    return row
+
+
 def write_outputs(result: ExperimentResult, out_dir: str | Path, figure: bool = True) -> list[Path]:
-    """Write ``<id>.csv`` (tidy data generators), ``<id>.summary.json`` and ``<id>.png`` atomically."""
+    """Write ``<id>.csv`` (tidy data generators), ``<id>.summary.json`` (targets and provenance),
+    ``<id>.nc`` (NetCDF: the data generators with units and provenance) and ``<id>.png`` atomically."""
     out = Path(out_dir)
     exp = result.experiment
-    paths = [out / f"{exp.id}.csv", out / f"{exp.id}.summary.json"]
+    paths = [out / f"{exp.id}.csv", out / f"{exp.id}.summary.json", out / f"{exp.id}.nc"]
     with atomic_open(paths[0]) as handle:
         result.data.assign(experiment=exp.id).to_csv(handle, index=False)
     with atomic_open(paths[1]) as handle:
-        json.dump(summary(result), handle, indent=2, allow_nan=True)
+        json.dump(summary(result), handle, indent=2, allow_nan=False)
         handle.write("\n")
+    with atomic_path(paths[2], suffix=".nc") as tmp:
+        result.to_xarray().to_netcdf(tmp, engine="scipy")
     if figure:
         paths.append(save_figure(plot_experiment(result), out / f"{exp.id}.png", dpi=110))
     return paths

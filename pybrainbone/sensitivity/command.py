@@ -14,6 +14,7 @@ from pybrainbone.errors import InvalidValueError, SimulationError
 from pybrainbone.experiments.runner import Runner
 from pybrainbone.experiments.spec import load_experiment
 from pybrainbone.plotting import save_figure
+from pybrainbone.run_record import run_record
 from pybrainbone.sensitivity.checkpoint import Checkpoint
 from pybrainbone.sensitivity.executors import EnsembleInterrupted, default_engine
 from pybrainbone.sensitivity.global_ import DEFAULT_SEED, AnalysisFailed, run_global
@@ -195,6 +196,10 @@ def _run_resumable(
             checkpoint.remove()  # nothing worth keeping: leave no file behind
         raise
     with all_or_nothing():  # indices, summary, failures and figure appear together
-        paths = write_global(result, out, stem)
+        spec = objective.experiment
+        record = run_record(
+            objective.model, spec=spec, options=objective.plan.options, organism=spec.organism
+        )
+        paths = write_global(result, out, stem, provenance=record)
     checkpoint.remove()
     return result, paths

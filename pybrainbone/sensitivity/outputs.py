@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -25,7 +25,11 @@ def write_failures(failures: Sequence[Failure], out_dir: str | os.PathLike[str],
 
 
 def write_global(
-    result: GlobalResult, out_dir: str | os.PathLike[str], stem: str, figure: bool = True
+    result: GlobalResult,
+    out_dir: str | os.PathLike[str],
+    stem: str,
+    figure: bool = True,
+    provenance: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write ``<stem>.csv`` (indices), ``<stem>.json`` (seed, settings, failures), optional figure,
     ``<stem>.failures.csv`` when samples failed and ``<stem>.S2.csv`` for second-order indices."""
@@ -34,7 +38,9 @@ def write_global(
     with atomic_open(paths[0]) as handle:
         result.indices.to_csv(handle, index=False, float_format="%.6g")
     with atomic_open(paths[1]) as handle:
-        json.dump(result.summary(), handle, indent=2, allow_nan=True)
+        json.dump(
+            {**result.summary(), "provenance": dict(provenance or {})}, handle, indent=2, allow_nan=True
+        )
         handle.write("\n")
     if result.failures:
         paths.append(write_failures(result.failures, out, stem))
