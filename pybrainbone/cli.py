@@ -24,7 +24,7 @@ from pybrainbone.atomic import all_or_nothing, atomic_open, check_target
 from pybrainbone.boundary import guarded, report
 from pybrainbone.build import available_models, compile_model, write_sbml
 from pybrainbone.errors import InvalidValueError, PyBrainBoneError
-from pybrainbone.model_text import declared_ids
+from pybrainbone.model_text import declared_ids, flat_parameter_records
 from pybrainbone.options import SolverOptions
 from pybrainbone.plotting import check_figure_path, plot_network, plot_time_course, save_figure
 from pybrainbone.run_record import run_record
@@ -68,9 +68,12 @@ def _cmd_list(args: argparse.Namespace) -> int:
     print("## states")
     for sid in sim.state_ids:
         print(f"{sid}\t{sim.units.get(sid, '')}")
-    print("## parameters (value, unit)")
+    records = flat_parameter_records(sim.name) if sim.model.source.suffix == ".ant" else {}
+    print("## parameters (value, unit, description, source)")
     for pid, row in table.iterrows():
-        print(f"{pid}\t{row['value']:.6g}\t{row['unit']}")
+        record = records.get(str(pid))
+        about = f"\t{record.description}\t{record.source}" if record else ""
+        print(f"{pid}\t{row['value']:.6g}\t{row['unit']}{about}")
     print("## outputs")
     for sid in sim.output_ids:
         print(f"{sid}\t{sim.units.get(sid, '')}")

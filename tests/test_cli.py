@@ -109,3 +109,10 @@ def test_console_script_is_installed() -> None:
     done = subprocess.run([exe, "--help"], capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 0
     assert "simulate" in done.stdout
+
+
+def test_list_shows_descriptions_and_sources(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "brain_bone_axis"]) == 0
+    lines = {line.split("\t")[0]: line.split("\t") for line in capsys.readouterr().out.splitlines()}
+    assert lines["HPA_g_CRH"][3].startswith("CRH removal")
+    assert lines["HPA_g_CRH"][4].startswith("Karin et al. 2020")
