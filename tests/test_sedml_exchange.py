@@ -78,10 +78,6 @@ SYNTHETIC = {
 }
 #: Library specs by file, then the synthetic cases; the cross-simulator tests run on all of them.
 CASES = [pytest.param(p, id=p.stem) for p in SPECS] + [pytest.param(k, id=k) for k in SYNTHETIC]
-#: tellurium applies a pre-equilibrated start state as one init() per state, each of which re-runs every
-#: initial assignment of the whole model (~50 s per archive). The Morris spec with pre-equilibration is
-#: the plain Morris spec plus such a start state, which estradiol_therapy's archive already exercises.
-TELLURIUM_CASES = [c for c in CASES if c.id != "menopause_morris_screen_equilibrated"]
 
 
 def _experiment(case: Path | str) -> Experiment:
@@ -195,7 +191,7 @@ def _tellurium_data_generators(omex: Path, out_dir: Path) -> dict[str, np.ndarra
     return {k: np.asarray(v, dtype=float) for k, v in result["dataGenerators"].items()}
 
 
-@pytest.mark.parametrize("case", TELLURIUM_CASES)
+@pytest.mark.parametrize("case", CASES)
 # tellurium's import announces optional plugins that are not installed; harmless and not ours.
 @pytest.mark.filterwarnings("ignore:'rrplugins' could not be imported:ImportWarning")
 @pytest.mark.filterwarnings("ignore:'pySBOL' could not be imported:ImportWarning")

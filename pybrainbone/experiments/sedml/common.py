@@ -25,6 +25,11 @@ TIME_SYMBOL = "urn:sedml:symbol:time"
 SBML_LANGUAGE = "urn:sedml:language:sbml.level-3.version-2"
 ALL_DATA = "all_data"
 SIMULATION_ID = "sim"
+#: The XPath prefix of SBML elements in our targets, declared on the SED-ML document (``xmlns:sbml``).
+SBML_PREFIX = "sbml"
+#: OMEX manifest formats of the entries we write.
+OMEX_METADATA_FORMAT = "http://identifiers.org/combine.specifications/omex-metadata"
+OMEX_FORMAT = "http://identifiers.org/combine.specifications/omex"
 
 # libsedml has no KiSAO ontology, so import accepts an explicit list of algorithms. Every one solves the
 # deterministic problem we solve (an ODE initial-value problem, or the steady state of the ODEs); we
@@ -144,6 +149,12 @@ class SbmlIndex:
     """What kind of SBML element each id names (species, parameter, compartment), for XPath targets."""
 
     sbml: str
+
+    @cached_property
+    def namespace(self) -> str:
+        """The SBML core namespace URI of the model (what the ``sbml:`` XPath prefix must be bound to)."""
+        document = libsbml.readSBMLFromString(self.sbml)
+        return str(document.getSBMLNamespaces().getURI())
 
     @cached_property
     def kinds(self) -> dict[str, str]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from pybrainbone.atomic import atomic_path
 from pybrainbone.experiments.expressions import parse_expression
@@ -19,7 +22,10 @@ from pybrainbone.experiments.sedml.common import (
     KISAO_MAXIMUM_STEPS,
     KISAO_NLEQ2,
     KISAO_RELATIVE_TOLERANCE,
+    OMEX_FORMAT,
+    OMEX_METADATA_FORMAT,
     SBML_LANGUAGE,
+    SBML_PREFIX,
     SEDML_LEVEL,
     SEDML_VERSION,
     SIMULATION_ID,
@@ -50,6 +56,20 @@ def _fresh(wanted: str, taken: set[str]) -> str:
     return name
 
 
+def _numbered(wanted: str, taken: set[str]) -> str:
+    """``wanted``, or ``wanted_2``, ``wanted_3``, ... : the first not yet taken (then taken).
+
+    Every SED-ML id must be unique in its document (the BioSimulators validator refuses a variable id that
+    two data generators share), so each data generator's variables get their own ids.
+    """
+    name, n = wanted, 1
+    while name in taken:
+        n += 1
+        name = f"{wanted}_{n}"
+    taken.add(name)
+    return name
+
+
 @dataclass
 class _Export:
     """One export in progress: the document, the ids taken so far and the helper elements made."""
@@ -74,6 +94,8 @@ def export_document(
     plan = runner.plan(experiment)
     index = SbmlIndex(runner.simulator(experiment.model).model.sbml)
     doc = libsedml.SedDocument(SEDML_LEVEL, SEDML_VERSION)
+    # Our XPath targets say ``sbml:``: bind the prefix on the document, as XPath needs (and validators check).
+    check(doc.getNamespaces().add(index.namespace, SBML_PREFIX), "the sbml namespace prefix")
     if experiment.name:
         check(doc.setName(experiment.name), "document name")
     out = _Export(doc, experiment, index, _used_ids(experiment))
@@ -94,6 +116,7 @@ def _add_models(out: _Export, plan: Plan, runner: Runner, model_source: str) -> 
     experiment = out.experiment
     start = runner.start_state(plan)
     arm_changes = {run.arm: plan.changes(run, start_state=start) for run in plan.arms}
+    _restate_changes(arm_changes, [s.parameter for s in experiment.scans], plan, runner)
     models = [(f"model_{a.id}", a.name, arm_changes[a.id]) for a in experiment.arms]
     models += [
         (out.scan_models[s.id], f"{s.arm} for scan {s.id}", arm_changes[s.arm]) for s in experiment.scans
@@ -109,6 +132,36 @@ def _add_models(out: _Export, plan: Plan, runner: Runner, model_source: str) -> 
             change = model.createChangeAttribute()
             check(change.setTarget(out.index.value_xpath(sid)), f"change target {sid!r}")
             check(change.setNewValue(number(value)), f"new value of {sid!r}")
+
+
+def _restate_changes(
+    arm_changes: dict[str, dict[str, float]], scanned: list[str], plan: Plan, runner: Runner
+) -> None:
+    """Make every arm's changes name every quantity that any arm changes or any scan sets.
+
+    An arm that leaves a quantity alone gets the value it has at the start of that arm's own run (its
+    other changes applied, initial assignments evaluated), so restating it changes nothing for us.
+    Executors that keep one model instance per SBML file and apply each model's changes to it
+    (biosimulators-tellurium) otherwise carry one arm's changes, or a scan's last value, into the next
+    arm. Restated parameters go first and restated states last: tellurium applies changes in reverse
+    order, and a species' init() resets every parameter set before it (roadrunner#1078).
+    """
+    changed = {sid for changes in arm_changes.values() for sid in changes} | set(scanned)
+    sim = runner.simulator(plan.model)
+    states = set(sim.state_ids)
+    selectable = set(sim.variable_ids) | set(sim.parameter_ids)
+    start = getattr(plan.simulation, "start", 0.0)
+    for arm, changes in arm_changes.items():
+        missing = sorted(sid for sid in changed - set(changes) if sid in selectable)
+        if not missing:
+            continue
+        first = sim.simulate(end=start + 1.0, points=2, start=start, changes=changes, selections=missing)
+        value = {sid: float(first[sid].iloc[0]) for sid in missing}
+        arm_changes[arm] = {
+            **{sid: v for sid, v in value.items() if sid not in states},
+            **changes,
+            **{sid: v for sid, v in value.items() if sid in states},
+        }
 
 
 def _add_simulation(out: _Export, plan: Plan) -> None:
@@ -205,9 +258,13 @@ def _add_helper_generator(
     dg = out.doc.createDataGenerator()
     check(dg.setId(dg_id), f"data generator id {dg_id!r}")
     check(dg.setName(name), f"name of data generator {dg_id!r}")
-    var_id = f"{dg_id}_var" if variable == "time" else f"{task}_{variable}"
+    var_id = _numbered(f"{dg_id}_var" if variable == "time" else f"{task}_{variable}", out.taken)
     _add_variable(out, dg, var_id, task, variable, model_ref)
     check(dg.setMath(parse_formula(var_id)), f"math of {dg_id!r}")
+
+
+def _variable_id(ids: Mapping[tuple[str, str], str], task: str, variable: str) -> str:
+    return ids[task, variable]
 
 
 def _add_data_generators(out: _Export) -> None:
@@ -231,10 +288,13 @@ def _add_data_generators(out: _Export) -> None:
             check(dg.setName(spec_dg.name), f"name of data generator {spec_dg.id!r}")
         if spec_dg.unit:
             check(dg.setAnnotation(annotation(unit=spec_dg.unit)), f"annotation of {spec_dg.id!r}")
+        var_ids: dict[tuple[str, str], str] = {}
         for task, variable in sorted(expression.references):
             scan_model = out.scan_models[task] if task in scan_ids else None
-            _add_variable(out, dg, f"{task}_{variable}", task, variable, scan_model)
-        check(dg.setMath(math_of(expression)), f"math of {spec_dg.id!r}")
+            var_ids[task, variable] = _numbered(f"{task}_{variable}", out.taken)
+            _add_variable(out, dg, var_ids[task, variable], task, variable, scan_model)
+        math = math_of(expression, partial(_variable_id, var_ids))
+        check(dg.setMath(math), f"math of {spec_dg.id!r}")
         out.dg_scans[spec_dg.id] = {task for task, _ in expression.references if task in scan_ids}
 
 
@@ -244,40 +304,35 @@ def _add_outputs(out: _Export) -> str:
     Reports list data generators without a scan first: tellurium makes one row block per column of its
     first data set and fails when a later one has fewer (a scan generator has one per value).
     """
-    outputs_taken = set(out.taken)
     for output in out.experiment.outputs:
         if isinstance(output, Report):
             columns = sorted(output.data_generators, key=lambda d: bool(out.dg_scans[d]))
-            _add_report(out.doc, output.id, columns)
+            _add_report(out, output.id, columns)
         else:
-            _add_plot(out.doc, output, out.time_id, out.scan_value_ids, out.dg_scans)
+            _add_plot(out, output)
     ordered = sorted(out.experiment.data_generators, key=lambda d: bool(out.dg_scans[d.id]))
     all_columns = ([out.time_id] if out.time_id else []) + [d.id for d in ordered]
-    all_data = _fresh(ALL_DATA, outputs_taken)
+    all_data = _fresh(ALL_DATA, out.taken)
     if all_columns:
-        _add_report(out.doc, all_data, all_columns, name="every data generator")
+        _add_report(out, all_data, all_columns, name="every data generator")
     return all_data
 
 
-def _add_report(doc: Any, report_id: str, columns: list[str], name: str = "") -> None:
-    report = doc.createReport()
+def _add_report(out: _Export, report_id: str, columns: list[str], name: str = "") -> None:
+    report = out.doc.createReport()
     check(report.setId(report_id), f"report id {report_id!r}")
     if name:
         check(report.setName(name), f"name of report {report_id!r}")
     for column in columns:
         dataset = report.createDataSet()
-        check(dataset.setId(f"{report_id}_{column}"), f"dataset id in {report_id!r}")
+        dataset_id = _numbered(f"{report_id}_{column}", out.taken)
+        check(dataset.setId(dataset_id), f"dataset id in {report_id!r}")
         check(dataset.setLabel(column), "dataset label")
         check(dataset.setDataReference(column), "dataset reference")
 
 
-def _add_plot(
-    doc: Any,
-    plot: Plot,
-    time_id: str | None,
-    scan_value_ids: Mapping[str, str],
-    dg_scans: Mapping[str, set[str]],
-) -> None:
+def _add_plot(out: _Export, plot: Plot) -> None:
+    time_id, scan_value_ids, dg_scans = out.time_id, out.scan_value_ids, out.dg_scans
     if plot.x != "time":
         x_for = dict.fromkeys(plot.y, plot.x)
     else:
@@ -290,13 +345,13 @@ def _add_plot(
                 x_for[y] = scan_value_ids[scans[0]]  # steady-state dose response: against the dose
     if not x_for:
         return  # a steady state without a scan has no axis to plot against
-    p = doc.createPlot2D()
+    p = out.doc.createPlot2D()
     check(p.setId(plot.id), f"plot id {plot.id!r}")
     if plot.title:
         check(p.setName(plot.title), f"title of plot {plot.id!r}")
     for y, x in x_for.items():
         curve = p.createCurve()
-        curve_id = f"{plot.id}_{y}"
+        curve_id = _numbered(f"{plot.id}_{y}", out.taken)
         check(curve.setId(curve_id), f"curve id in {plot.id!r}")
         check(curve.setName(y), f"name of curve {curve_id!r}")
         check(curve.setXDataReference(x), "curve x")
@@ -339,6 +394,30 @@ def export_sedml(
     return text
 
 
+def omex_metadata(experiment: Experiment, created: datetime | None = None) -> str:
+    """OMEX metadata (RDF/XML) about the archive: ``dc:title``, ``dc:description``, creator and date.
+
+    Written as BioSimulations reads archive metadata (Dublin Core elements, the creator a node with an
+    ``rdfs:label``): its validator requires ``dc:title`` and ignores libcombine's vCard creator.
+    """
+    when = (created or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    title = experiment.name or experiment.id
+    description = " - ".join(t for t in (experiment.question, experiment.description) if t) or title
+    return (
+        "<?xml version='1.0' encoding='UTF-8'?>\n"
+        "<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'"
+        " xmlns:dc='http://purl.org/dc/elements/1.1/'"
+        " xmlns:rdfs='http://www.w3.org/2000/01/rdf-schema#'>\n"
+        "  <rdf:Description rdf:about='.'>\n"
+        f"    <dc:title>{escape(title)}</dc:title>\n"
+        f"    <dc:description>{escape(' '.join(description.split()))}</dc:description>\n"
+        "    <dc:creator rdf:parseType='Resource'><rdfs:label>pybrainbone</rdfs:label></dc:creator>\n"
+        f"    <dc:created>{when}</dc:created>\n"
+        "  </rdf:Description>\n"
+        "</rdf:RDF>\n"
+    )
+
+
 def export_omex(experiment: Experiment, path: str | os.PathLike[str], runner: Runner | None = None) -> Path:
     """Write a COMBINE archive: ``model.xml`` (compiled SBML), ``<id>.sedml`` (master) and OMEX metadata."""
     import libcombine
@@ -354,17 +433,12 @@ def export_omex(experiment: Experiment, path: str | os.PathLike[str], runner: Ru
         runner.simulator(experiment.model).model.sbml, "model.xml", sbml_format, False
     )
     ok = ok and archive.addFileFromString(sedml, sedml_name, sedml_format, True)
-    description = libcombine.OmexDescription()
-    description.setAbout(".")
-    description.setDescription(
-        " - ".join(t for t in (experiment.name or experiment.id, experiment.question) if t)
+    ok = ok and archive.addFileFromString(
+        omex_metadata(experiment), "metadata.rdf", OMEX_METADATA_FORMAT, False
     )
-    creator = libcombine.VCard()
-    creator.setGivenName("pybrainbone")
-    creator.setOrganization("pybrainbone")
-    description.addCreator(creator)
-    description.setCreated(libcombine.OmexDescription.getCurrentDateAndTime())
-    archive.addMetadata(".", description)
+    # The archive itself, as the OMEX spec lists it (the BioSimulators validator warns without it).
+    itself = archive.getManifest().createContent()
+    ok = ok and itself.setLocation(".") == 0 and itself.setFormat(OMEX_FORMAT) == 0
     if not ok:
         raise SedmlError(f"{target}: libcombine could not add the model or the SED-ML to the archive")
     with atomic_path(target, suffix=".omex") as tmp:
