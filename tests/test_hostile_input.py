@@ -911,3 +911,41 @@ def test_interrupted_two_worker_ensemble_stops_leaves_no_worker_and_resumes(
     (w.out / "slow.morris.csv").unlink()
     assert main([*args, "--workers", "1", "-o", str(tmp_path / "fresh")]) == 0
     pd.testing.assert_frame_equal(resumed, pd.read_csv(tmp_path / "fresh" / "slow.morris.csv"))
+
+
+# ---- archives and SED-ML that inflate beyond what is read ---------------------------------------------
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "members, message",
+    [
+        ({"big.sedml": b"<" + b" " * (65 * 2**20)}, "inflates to"),  # one member of 65 MiB (~65 KB zipped)
+        ({f"m{i}.xml": b"x" for i in range(1001)}, "archive members"),
+    ],
+    ids=["member-bomb", "too-many-members"],
+)
+def test_import_sedml_refuses_archives_that_inflate_too_far(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], members: dict[str, bytes], message: str
+) -> None:
+    archive = _zip(tmp_path / "bomb.omex", members)
+    assert archive.stat().st_size < 2**20
+    assert main(["import-sedml", str(archive), "-o", str(tmp_path / "out.yaml")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err
+    assert not (tmp_path / "out.yaml").exists()
+
+
+def test_import_sedml_refuses_an_oversized_document(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "huge.sedml"
+    path.write_bytes(b"<sedML>" + b" " * (9 * 2**20) + b"</sedML>")
+    assert main(["import-sedml", str(path)]) == 2
+    assert "at most" in capsys.readouterr().err

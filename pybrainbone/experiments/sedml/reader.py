@@ -99,18 +99,57 @@ def _assemble(data: dict[str, Any], doc: Any, ours: dict[str, str], origin: str)
 
 
 # ---- reading the file ----------------------------------------------------------------------------------
+#: Largest SED-ML document, archive member and total inflated archive we read: far above any real
+#: experiment (ours are < 100 KB), far below what makes parsing take minutes or gigabytes.
+MAX_SEDML_BYTES = 8 * 2**20
+MAX_MEMBER_BYTES = 64 * 2**20
+MAX_ARCHIVE_BYTES = 256 * 2**20
+MAX_ARCHIVE_MEMBERS = 1000
+
+
+def _check_archive_size(path: Path) -> None:
+    """Refuse an archive whose members would inflate beyond the limits, before anything is extracted."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise SedmlError(f"{path}: not a readable COMBINE archive ({exc})") from None
+    if len(members) > MAX_ARCHIVE_MEMBERS:
+        raise SedmlError(f"{path}: {len(members)} archive members; at most {MAX_ARCHIVE_MEMBERS} are read")
+    largest = max(members, key=lambda m: m.file_size, default=None)
+    if largest is not None and largest.file_size > MAX_MEMBER_BYTES:
+        raise SedmlError(
+            f"{path}: member {largest.filename[:80]!r} inflates to {largest.file_size} bytes; "
+            f"at most {MAX_MEMBER_BYTES} are read"
+        )
+    total = sum(m.file_size for m in members)
+    if total > MAX_ARCHIVE_BYTES:
+        raise SedmlError(
+            f"{path}: the archive inflates to {total} bytes; at most {MAX_ARCHIVE_BYTES} are read"
+        )
+
+
+def _check_text_size(size: int, origin: str) -> None:
+    if size > MAX_SEDML_BYTES:
+        raise SedmlError(f"{origin}: {size} bytes of SED-ML; at most {MAX_SEDML_BYTES} are read")
+
+
 def _read_document(source: str | os.PathLike[str]) -> _Source:
-    """Parse SED-ML text, a ``.sedml`` file or the master SED-ML of an OMEX archive."""
+    """Parse SED-ML text, a ``.sedml`` file or the master SED-ML of an OMEX archive (size-limited)."""
     if isinstance(source, str) and source.lstrip().startswith("<"):
+        _check_text_size(len(source.encode("utf-8")), "SED-ML text")
         read = _Source(libsedml.readSedMLFromString(source), "SED-ML text")
     else:
         path = Path(source)
         if not path.is_file():
             raise SedmlError(f"no SED-ML file at {path}")
         if zipfile.is_zipfile(path):
+            _check_archive_size(path)
             text, sbml_entries = _master_sedml(path)
+            _check_text_size(len(text.encode("utf-8")), str(path))
             read = _Source(libsedml.readSedMLFromString(text), str(path), archive=sbml_entries)
         else:
+            _check_text_size(path.stat().st_size, str(path))
             read = _Source(libsedml.readSedMLFromFile(str(path)), str(path), directory=path.parent)
     errors = log_errors(read.doc, libsedml.LIBSEDML_SEV_ERROR)
     if errors or read.doc.getNumModels() == 0:
