@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 from pybrainbone import Simulator, available_models
-from pybrainbone.build import model_path
 from pybrainbone.model_text import ParameterRecord, read_module
+from pybrainbone.paths import model_path
 
 #: Where the generated pages live inside the documentation.
 SECTION = "model"

@@ -5,7 +5,7 @@
 True
 """
 
-from pybrainbone.build import CompiledModel, available_models, compile_model, load_sbml
+from pybrainbone.build import CompiledModel, compile_model, load_sbml
 from pybrainbone.errors import (
     InvalidValueError,
     ModelBuildError,
@@ -15,6 +15,7 @@ from pybrainbone.errors import (
     UnknownNameError,
 )
 from pybrainbone.options import SolverOptions
+from pybrainbone.paths import available_models
 from pybrainbone.simulator import Simulator
 
 __version__ = "0.1.0"

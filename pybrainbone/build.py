@@ -24,15 +24,16 @@ import antimony
 import libsbml
 
 from pybrainbone.atomic import write_text_atomic
-from pybrainbone.errors import ModelBuildError, ModelNotFoundError, near_matches, shorten
-from pybrainbone.paths import cache_dir, models_dir
-from pybrainbone.sbml_transforms import share_repeated_subexpressions
+from pybrainbone.errors import ModelBuildError, ModelNotFoundError
+from pybrainbone.model_text import flat_parameter_records
+from pybrainbone.paths import cache_dir, model_path, models_dir
+from pybrainbone.sbml_transforms import annotate_from_model_files, share_repeated_subexpressions
 from pybrainbone.units import normalise_units
 from pybrainbone.validation import ValidationReport, validate_document
 from pybrainbone.yaml_files import read_text
 
 #: Bump when the build pipeline changes what it writes, to invalidate caches.
-BUILD_VERSION = "2"
+BUILD_VERSION = "3"
 SBML_LEVEL, SBML_VERSION = 3, 2
 
 # libantimony keeps one process-wide set of loaded modules.
@@ -53,32 +54,6 @@ class CompiledModel:
         return validate_document(libsbml.readSBMLFromString(self.sbml))
 
 
-def available_models(directory: Path | None = None) -> list[str]:
-    """Names of all Antimony modules in the model directory (file stems of ``*.ant``)."""
-    return sorted(p.stem for p in (directory or models_dir()).glob("*.ant"))
-
-
-_MODEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def model_path(name: str, directory: Path | None = None) -> Path:
-    """Path of the module file for ``name``; a clear error naming near matches if there is none."""
-    directory = directory or models_dir()
-    if not isinstance(name, str) or len(name) > 200 or not _MODEL_NAME.fullmatch(name):
-        raise ModelNotFoundError(
-            f"no model named {shorten(name)}: a model name is an identifier such as bone_remodeling "
-            "(see `pybrainbone list`)"
-        )
-    path = directory / f"{name}.ant"
-    if not path.is_file():
-        known = available_models(directory)
-        close = near_matches(name, known)
-        hint = f"did you mean {', '.join(close)}?" if close else f"available: {', '.join(known) or 'none'}"
-        raise ModelNotFoundError(f"no model named {name!r} in {directory}; {hint}")
-    _check_utf8(path, path.read_bytes())  # before any reader meets it
-    return path
-
-
 def _digest(name: str, directory: Path) -> str:
     h = hashlib.sha256()
     h.update(
@@ -88,17 +63,6 @@ def _digest(name: str, directory: Path) -> str:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()
-
-
-def _check_utf8(path: Path, data: bytes) -> None:
-    """Model files are UTF-8 (Antimony would accept other bytes, but every other reader would not)."""
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ModelBuildError(
-            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the model file as UTF-8"
-        ) from None
 
 
 _ANTIMONY_LOCATION = re.compile(r"Error in (?:file '(?P<file>[^']*)'|model string), line (?P<line>\d+)")
@@ -155,6 +119,7 @@ def _compile(name: str, path: Path, digest: str) -> CompiledModel:
     comp_document = libsbml.readSBMLFromString(comp)
     normalise_units(document, comp_document.getModel())
     share_repeated_subexpressions(document)
+    annotate_from_model_files(document, flat_parameter_records(name, path.parent))
     undefined = _undefined_values(document.getModel())
     if undefined:
         raise ModelBuildError(

@@ -22,10 +22,11 @@ from typing import NoReturn
 from pybrainbone import __version__
 from pybrainbone.atomic import all_or_nothing, atomic_open, check_target
 from pybrainbone.boundary import guarded, report
-from pybrainbone.build import available_models, compile_model, write_sbml
+from pybrainbone.build import compile_model, write_sbml
 from pybrainbone.errors import InvalidValueError, PyBrainBoneError
 from pybrainbone.model_text import declared_ids, flat_parameter_records
 from pybrainbone.options import SolverOptions
+from pybrainbone.paths import available_models
 from pybrainbone.plotting import check_figure_path, plot_network, plot_time_course, save_figure
 from pybrainbone.run_record import run_record
 from pybrainbone.simulator import Simulator

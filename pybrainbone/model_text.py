@@ -35,8 +35,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pybrainbone.build import model_path
 from pybrainbone.errors import ModelBuildError
+from pybrainbone.paths import model_path
 
 _MODEL_START = re.compile(r"^\s*(?:model|module)\s+\*?\s*(\w+)\s*(?:\((?P<args>[^)]*)\)?)?")
 _MODEL_END = re.compile(r"^\s*end\b")

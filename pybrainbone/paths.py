@@ -1,9 +1,12 @@
-"""Where models, experiment specs and the build cache live."""
+"""Where models, experiment specs and the build cache live, and how a model name finds its file."""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+
+from pybrainbone.errors import ModelBuildError, ModelNotFoundError, near_matches, shorten
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -38,3 +41,40 @@ def cache_dir() -> Path:
         return Path(override)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "pybrainbone"
+
+
+def available_models(directory: Path | None = None) -> list[str]:
+    """Names of all Antimony modules in the model directory (file stems of ``*.ant``)."""
+    return sorted(p.stem for p in (directory or models_dir()).glob("*.ant"))
+
+
+_MODEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def model_path(name: str, directory: Path | None = None) -> Path:
+    """Path of the module file for ``name``; a clear error naming near matches if there is none."""
+    directory = directory or models_dir()
+    if not isinstance(name, str) or len(name) > 200 or not _MODEL_NAME.fullmatch(name):
+        raise ModelNotFoundError(
+            f"no model named {shorten(name)}: a model name is an identifier such as bone_remodeling "
+            "(see `pybrainbone list`)"
+        )
+    path = directory / f"{name}.ant"
+    if not path.is_file():
+        known = available_models(directory)
+        close = near_matches(name, known)
+        hint = f"did you mean {', '.join(close)}?" if close else f"available: {', '.join(known) or 'none'}"
+        raise ModelNotFoundError(f"no model named {name!r} in {directory}; {hint}")
+    _check_utf8(path, path.read_bytes())  # before any reader meets it
+    return path
+
+
+def _check_utf8(path: Path, data: bytes) -> None:
+    """Model files are UTF-8 (Antimony would accept other bytes, but every other reader would not)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ModelBuildError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the model file as UTF-8"
+        ) from None

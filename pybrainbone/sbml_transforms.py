@@ -17,11 +17,14 @@ The rule's value is the same expression evaluated on the same values, in every S
 
 from __future__ import annotations
 
+import html
 from collections import Counter
+from collections.abc import Mapping
 
 import libsbml
 
 from pybrainbone.errors import ModelBuildError
+from pybrainbone.model_text import ParameterRecord
 
 #: Prefix of the generated function definitions (``rule_<variable>``, ``rate_<reaction>``).
 RULE_PREFIX, RATE_PREFIX = "rule_", "rate_"
@@ -77,3 +80,29 @@ def share_repeated_subexpressions(document: libsbml.SBMLDocument) -> int:
             element.setMath(call)
             changed += 1
     return changed
+
+
+def _xhtml_notes(text: str) -> str:
+    return f'<notes><body xmlns="http://www.w3.org/1999/xhtml"><p>{html.escape(text)}</p></body></notes>'
+
+
+def annotate_from_model_files(document: libsbml.SBMLDocument, records: Mapping[str, ParameterRecord]) -> int:
+    """Write each parameter's description (as its SBML ``name``) and source (as its notes) from the
+    model files into the SBML, so the SBML anyone loads carries them; return how many were annotated."""
+    model = document.getModel()
+    done = 0
+    for parameter in model.getListOfParameters():
+        record = records.get(parameter.getId())
+        if record is None:
+            continue
+        if (
+            record.description
+            and parameter.setName(record.description[:500]) != libsbml.LIBSBML_OPERATION_SUCCESS
+        ):
+            raise ModelBuildError(f"could not name parameter {parameter.getId()!r}")
+        if record.source and (
+            parameter.setNotes(_xhtml_notes(f"Source: {record.source}")) != libsbml.LIBSBML_OPERATION_SUCCESS
+        ):
+            raise ModelBuildError(f"could not write the source of parameter {parameter.getId()!r}")
+        done += 1
+    return done

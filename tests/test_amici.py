@@ -53,7 +53,7 @@ OFFLINE = (
 
 
 def _models() -> list[str]:
-    from pybrainbone.build import available_models
+    from pybrainbone.paths import available_models
 
     return list(available_models())
 

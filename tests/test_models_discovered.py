@@ -72,3 +72,17 @@ def test_hormone_baselines_are_inside_reference_ranges(hormone: str) -> None:
     spec = RANGES[hormone]
     value = Simulator(spec["module"]).initial_values()[spec["variable"]]
     assert spec["low"] <= value <= spec["high"], f"{hormone} = {value} {spec['unit']} ({spec['source']})"
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_the_sbml_carries_every_parameter_source_and_description(
+    name: str, simulator: SimulatorFactory
+) -> None:
+    # One source of truth: the comments in models/*.ant, written into the SBML that other tools load.
+    model = libsbml.readSBMLFromString(compile_model(name).sbml).getModel()
+    changeable = set(simulator(name).parameter_ids)
+    parameters = [p for p in model.getListOfParameters() if p.getId() in changeable]
+    unsourced = [p.getId() for p in parameters if "Source:" not in p.getNotesString()]
+    assert not unsourced, f"{name}: parameters without a source in the SBML notes: {unsourced}"
+    named = sum(p.isSetName() for p in parameters)
+    assert named >= 0.9 * len(parameters), f"{name}: only {named} of {len(parameters)} parameters are named"

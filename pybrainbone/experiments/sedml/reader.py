@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
-from pybrainbone.build import available_models
 from pybrainbone.experiments.sedml.common import (
     KISAO_ABSOLUTE_TOLERANCE,
     KISAO_MAXIMUM_STEPS,
@@ -27,6 +26,7 @@ from pybrainbone.experiments.sedml.common import (
 from pybrainbone.experiments.sedml.compat import libsedml
 from pybrainbone.experiments.sedml.maths import Name, expression_from_math
 from pybrainbone.experiments.spec import Experiment, experiment_from_data
+from pybrainbone.paths import available_models
 
 _ID_IN_XPATH = re.compile(r"""@id\s*=\s*['"]([^'"]+)['"]""")
 _ATTRIBUTE_IN_XPATH = re.compile(r"/@([A-Za-z]+)\s*$")
