@@ -33,7 +33,7 @@ from pybrainbone.validation import ValidationReport, validate_document
 from pybrainbone.yaml_files import read_text
 
 #: Bump when the build pipeline changes what it writes, to invalidate caches.
-BUILD_VERSION = "3"
+BUILD_VERSION = "4"
 SBML_LEVEL, SBML_VERSION = 3, 2
 
 # libantimony keeps one process-wide set of loaded modules.

@@ -82,27 +82,27 @@ def share_repeated_subexpressions(document: libsbml.SBMLDocument) -> int:
     return changed
 
 
-def _xhtml_notes(text: str) -> str:
-    return f'<notes><body xmlns="http://www.w3.org/1999/xhtml"><p>{html.escape(text)}</p></body></notes>'
+def _xhtml_notes(paragraphs: list[str]) -> str:
+    body = "".join(f"<p>{html.escape(text)}</p>" for text in paragraphs)
+    return f'<notes><body xmlns="http://www.w3.org/1999/xhtml">{body}</body></notes>'
 
 
 def annotate_from_model_files(document: libsbml.SBMLDocument, records: Mapping[str, ParameterRecord]) -> int:
-    """Write each parameter's description (as its SBML ``name``) and source (as its notes) from the
-    model files into the SBML, so the SBML anyone loads carries them; return how many were annotated."""
+    """Write each parameter's description and source from the model files into its SBML notes, so the
+    SBML anyone loads carries them; return how many were annotated.
+
+    The SBML ``name`` stays unset: COPASI (and scripts through basico) address global quantities by
+    their name, which would then be a sentence instead of the id every spec uses.
+    """
     model = document.getModel()
     done = 0
     for parameter in model.getListOfParameters():
         record = records.get(parameter.getId())
-        if record is None:
+        if record is None or not (record.description or record.source):
             continue
-        if (
-            record.description
-            and parameter.setName(record.description[:500]) != libsbml.LIBSBML_OPERATION_SUCCESS
-        ):
-            raise ModelBuildError(f"could not name parameter {parameter.getId()!r}")
-        if record.source and (
-            parameter.setNotes(_xhtml_notes(f"Source: {record.source}")) != libsbml.LIBSBML_OPERATION_SUCCESS
-        ):
-            raise ModelBuildError(f"could not write the source of parameter {parameter.getId()!r}")
+        paragraphs = [record.description] if record.description else []
+        paragraphs += [f"Source: {record.source}"] if record.source else []
+        if parameter.setNotes(_xhtml_notes(paragraphs)) != libsbml.LIBSBML_OPERATION_SUCCESS:
+            raise ModelBuildError(f"could not write the notes of parameter {parameter.getId()!r}")
         done += 1
     return done
