@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -117,17 +117,7 @@ class Plan:
     def restricted(self, tasks: Iterable[str]) -> Plan:
         """The same plan with only the runs of ``tasks`` (what one output needs)."""
         keep = set(tasks)
-        return Plan(
-            self.experiment,
-            self.model,
-            self.simulation,
-            self.options,
-            self.preset,
-            self.shared,
-            self.pre_equilibration,
-            self.arm_changes,
-            tuple(r for r in self.runs if r.task in keep),
-        )
+        return replace(self, runs=tuple(r for r in self.runs if r.task in keep))
 
 
 def _needed_variables(experiment: Experiment, sim: Simulator) -> dict[str, tuple[str, ...]]:
@@ -196,7 +186,7 @@ class StartStates:
             return {}
         key = (plan.model, tuple(sorted(condition.items())))
         if key not in self._cache:
-            state = sim.steady_state(condition)
+            state = sim.steady_state(condition, selections=sim.state_ids)
             self._cache[key] = {sid: float(state[sid]) for sid in sim.state_ids}
         return self._cache[key]
 
@@ -205,7 +195,7 @@ def simulate_run(sim: Simulator, plan: Plan, run: Run, changes: Values) -> pd.Da
     """One run: its time course on the plan's grid, or its steady state as a one-row frame (time = inf)."""
     variables = list(run.variables)
     if isinstance(plan.simulation, SteadyState):
-        state = sim.steady_state(changes)
+        state = sim.steady_state(changes, selections=variables)
         return pd.DataFrame(
             [state[variables].to_numpy()], columns=variables, index=pd.Index([math.inf], name="time")
         )

@@ -184,8 +184,8 @@ def control_coefficients(
     y0 = base[columns].to_numpy()
     data = np.empty((len(parameters), len(columns)))
     for j, name in enumerate(parameters):
-        up = sim.steady_state({**changes, name: nominal[name] + steps[name]})[columns].to_numpy()
-        down = sim.steady_state({**changes, name: nominal[name] - steps[name]})[columns].to_numpy()
+        up = sim.steady_state({**changes, name: nominal[name] + steps[name]}, columns).to_numpy()
+        down = sim.steady_state({**changes, name: nominal[name] - steps[name]}, columns).to_numpy()
         with np.errstate(all="ignore"):
             data[j] = np.where(
                 y0 != 0, (up - down) / (2 * steps[name]) * nominal[name] / np.where(y0 != 0, y0, 1), np.nan
