@@ -43,7 +43,20 @@ def _describe(exc: OSError) -> str:
 
 
 def check_target(target: str | os.PathLike[str]) -> Path:
-    """``target`` as a Path, if a regular file may be written there; :class:`OutputError` otherwise."""
+    """``target`` as a Path, if a regular file may be written there; :class:`OutputError` otherwise.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> check_target(Path(tmp.name) / "out.csv").name
+    'out.csv'
+    >>> check_target(tmp.name)
+    Traceback (most recent call last):
+    ...
+    pybrainbone.errors.OutputError: cannot write ...: it is a directory; give a file name
+    >>> tmp.cleanup()
+    """
     target = Path(target)
     try:
         info = os.lstat(target)
@@ -67,7 +80,18 @@ def check_target(target: str | os.PathLike[str]) -> Path:
 
 
 def make_directory(directory: str | os.PathLike[str]) -> list[Path]:
-    """Create ``directory`` (and its parents) or say plainly why it cannot be; returns those created."""
+    """Create ``directory`` (and its parents) or say plainly why it cannot be; returns those created.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> [p.name for p in make_directory(Path(tmp.name) / "results" / "figures")]
+    ['figures', 'results']
+    >>> make_directory(Path(tmp.name) / "results")
+    []
+    >>> tmp.cleanup()
+    """
     directory = Path(directory)
     missing = [d for d in (directory, *directory.parents) if not os.path.lexists(d)]
     try:
@@ -113,7 +137,21 @@ def _mode_for(target: Path, directory: bool = False) -> int:
 
 
 def remove_stale_temporaries(target: Path, age: float = STALE_SECONDS) -> None:
-    """Remove ``.<name>.XXXXXXXX*`` files or directories beside ``target`` older than ``age`` seconds."""
+    """Remove ``.<name>.XXXXXXXX*`` files or directories beside ``target`` older than ``age`` seconds.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> target = Path(tmp.name) / "out.csv"
+    >>> left_over = Path(tmp.name) / ".out.csv.k3x9q0zt"  # what a writer killed mid-write leaves
+    >>> _ = left_over.write_text("half a tab")
+    >>> os.utime(left_over, (0, 0))  # last written in 1970: stale
+    >>> remove_stale_temporaries(target)
+    >>> left_over.exists()
+    False
+    >>> tmp.cleanup()
+    """
     pattern = re.compile(re.escape(f".{target.name}.") + _TEMP_CHARS + r"(\.[A-Za-z0-9]+)?$")
     cutoff = time.time() - age
     with contextlib.suppress(OSError):
@@ -183,7 +221,30 @@ _GROUP: contextvars.ContextVar[_Group | None] = contextvars.ContextVar(
 
 @contextlib.contextmanager
 def all_or_nothing() -> Iterator[None]:
-    """Files written with :func:`atomic_path` inside the block appear together at its end, or not at all."""
+    """Files written with :func:`atomic_path` inside the block appear together at its end, or not at all.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> folder = Path(tmp.name)
+    >>> with all_or_nothing():
+    ...     write_text_atomic(folder / "a.csv", "a")
+    ...     write_text_atomic(folder / "b.csv", "b")
+    ...     print(sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")))
+    []
+    >>> sorted(p.name for p in folder.iterdir())
+    ['a.csv', 'b.csv']
+    >>> try:
+    ...     with all_or_nothing():
+    ...         write_text_atomic(folder / "c.csv", "c")
+    ...         raise RuntimeError("failed half-way")
+    ... except RuntimeError:
+    ...     pass
+    >>> sorted(p.name for p in folder.iterdir())
+    ['a.csv', 'b.csv']
+    >>> tmp.cleanup()
+    """
     group = _Group()
     token = _GROUP.set(group)
     try:
@@ -203,6 +264,19 @@ def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> It
     Use it for writers that want a file name (``savefig``, libSBML); on any exception the temporary
     file is removed and ``target`` is left untouched. Inside :func:`all_or_nothing` the move waits for
     the end of that block.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> target = Path(tmp.name) / "figure.svg"
+    >>> with atomic_path(target) as partial:
+    ...     _ = partial.write_text("<svg/>")
+    ...     print(partial.name.startswith(".figure.svg."), target.exists())
+    True False
+    >>> target.read_text()
+    '<svg/>'
+    >>> tmp.cleanup()
     """
     target = check_target(target)
     tmp, created = _temporary(target, suffix if suffix is not None else target.suffix)
@@ -224,19 +298,54 @@ def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> It
 
 @contextlib.contextmanager
 def atomic_open(target: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[str]]:
-    """Open a text file for writing atomically (UTF-8)."""
+    """Open a text file for writing atomically (UTF-8).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> with atomic_open(Path(tmp.name) / "table.csv") as handle:
+    ...     _ = handle.write("time,BMD\\n0,100\\n")
+    >>> (Path(tmp.name) / "table.csv").read_text().splitlines()
+    ['time,BMD', '0,100']
+    >>> tmp.cleanup()
+    """
     with atomic_path(target) as tmp, open(tmp, mode, encoding="utf-8", newline="") as handle:
         yield handle
 
 
 def write_text_atomic(target: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``target`` atomically (UTF-8)."""
+    """Write ``text`` to ``target`` atomically (UTF-8).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> write_text_atomic(Path(tmp.name) / "new" / "note.txt", "done\\n")
+    >>> (Path(tmp.name) / "new" / "note.txt").read_text()
+    'done\\n'
+    >>> tmp.cleanup()
+    """
     with atomic_open(target) as handle:
         handle.write(text)
 
 
 def check_output_directory(directory: str | os.PathLike[str]) -> Path:
-    """``directory`` as a Path if outputs may go there (it is a directory, or does not exist yet)."""
+    """``directory`` as a Path if outputs may go there (it is a directory, or does not exist yet).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> check_output_directory(Path(tmp.name) / "results").name
+    'results'
+    >>> _ = (Path(tmp.name) / "notes.txt").write_text("")
+    >>> check_output_directory(Path(tmp.name) / "notes.txt")
+    Traceback (most recent call last):
+    ...
+    pybrainbone.errors.OutputError: cannot write outputs into .../notes.txt: it is a file, not a directory
+    >>> tmp.cleanup()
+    """
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise OutputError(f"cannot write outputs into {directory}: it is a file, not a directory")
@@ -254,6 +363,19 @@ def staged_directory(directory: str | os.PathLike[str]) -> Iterator[Path]:
 
     If the block fails (or is interrupted) the temporary directory is removed and ``directory`` is as
     it was. Existing files of the same names are replaced (each atomically); others are kept.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> results = Path(tmp.name) / "results"
+    >>> with staged_directory(results) as stage:
+    ...     _ = (stage / "menopause.csv").write_text("time,BMD\\n")
+    ...     print(results.exists())
+    False
+    >>> sorted(p.name for p in results.iterdir())
+    ['menopause.csv']
+    >>> tmp.cleanup()
     """
     directory = check_output_directory(directory)
     created = make_directory(directory.parent)

@@ -52,7 +52,14 @@ _ADVICE = {
 
 
 def say(message: str) -> None:
-    """Print ``pybrainbone: <message>`` to stderr as one bounded line (never raises)."""
+    """Print ``pybrainbone: <message>`` to stderr as one bounded line (never raises).
+
+    Examples
+    --------
+    >>> with contextlib.redirect_stderr(sys.stdout):
+    ...     say("wrote   results/pth.csv\\n(201 time points)")
+    pybrainbone: wrote results/pth.csv (201 time points)
+    """
     text = " ".join(str(message).split())
     if len(text) > MAX_LINE:
         text = text[: MAX_LINE - 3] + "..."
@@ -61,7 +68,13 @@ def say(message: str) -> None:
 
 
 def os_error_message(exc: OSError) -> str:
-    """``<file>: <reason>; <what to do>`` for an operating-system error."""
+    """``<file>: <reason>; <what to do>`` for an operating-system error.
+
+    Examples
+    --------
+    >>> os_error_message(PermissionError(errno.EACCES, "Permission denied", "results/pth.csv"))
+    'results/pth.csv: Permission denied; check its permissions or choose another location'
+    """
     names = [str(n) for n in (exc.filename, exc.filename2) if n is not None]
     reason = exc.strerror or type(exc).__name__
     advice = _ADVICE.get(exc.errno or 0, "")
@@ -116,7 +129,22 @@ def _interrupted(exc: KeyboardInterrupt) -> int:
 
 
 def report(exc: BaseException, args: Any, argv: Sequence[str] | None) -> int:
-    """Print one line for ``exc`` and return the exit status (see the module docstring)."""
+    """Print one line for ``exc`` and return the exit status (see the module docstring).
+
+    Examples
+    --------
+    >>> from pybrainbone.errors import InvalidValueError
+    >>> with contextlib.redirect_stderr(sys.stdout):
+    ...     status = report(InvalidValueError("--end must be a positive number of days, got -1"), None, [])
+    pybrainbone: error: --end must be a positive number of days, got -1
+    >>> status
+    2
+    >>> with contextlib.redirect_stderr(sys.stdout):
+    ...     status = report(KeyboardInterrupt(), None, [])
+    pybrainbone: interrupted; no output was written
+    >>> status
+    130
+    """
     if isinstance(exc, BrokenPipeError):
         _silence_stdout()
         return PIPE_CLOSED
@@ -159,7 +187,20 @@ def _is_yaml_error(exc: BaseException) -> bool:
 
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
-    """While the block runs, SIGTERM raises :class:`Terminated` (cleanup runs as for Ctrl-C)."""
+    """While the block runs, SIGTERM raises :class:`Terminated` (cleanup runs as for Ctrl-C).
+
+    Examples
+    --------
+    >>> with sigterm_as_interrupt():
+    ...     on_sigterm = signal.getsignal(signal.SIGTERM)
+    >>> try:
+    ...     on_sigterm(signal.SIGTERM, None)  # what a SIGTERM inside the block does
+    ... except Terminated:
+    ...     print("Terminated: cleanup runs as for Ctrl-C")
+    Terminated: cleanup runs as for Ctrl-C
+    >>> on_sigterm is signal.getsignal(signal.SIGTERM)  # the previous handler is back
+    False
+    """
 
     def handler(signum: int, frame: FrameType | None) -> None:
         raise Terminated()
@@ -176,7 +217,21 @@ def sigterm_as_interrupt() -> Iterator[None]:
 
 
 def guarded(command: Callable[[], int], args: Any, argv: Sequence[str] | None) -> int:
-    """Run ``command`` inside the boundary; the exit status it returns, or :func:`report`'s."""
+    """Run ``command`` inside the boundary; the exit status it returns, or :func:`report`'s.
+
+    Examples
+    --------
+    >>> guarded(lambda: 0, None, ["list"])
+    0
+    >>> from pybrainbone.errors import InvalidValueError
+    >>> def command() -> int:
+    ...     raise InvalidValueError("--points must be between 2 and 100000, got 1")
+    >>> with contextlib.redirect_stderr(sys.stdout):
+    ...     status = guarded(command, None, ["simulate"])
+    pybrainbone: error: --points must be between 2 and 100000, got 1
+    >>> status
+    2
+    """
     del COMMITTED[:]
     with sigterm_as_interrupt():
         try:

@@ -42,7 +42,16 @@ _ANTIMONY_LOCK = threading.Lock()
 
 @dataclass(frozen=True)
 class CompiledModel:
-    """A module compiled to flat SBML L3V2 and validated."""
+    """A module compiled to flat SBML L3V2 and validated.
+
+    Examples
+    --------
+    >>> model = compile_model("bone_remodeling")
+    >>> model.name, model.source.name, model.sbml.startswith("<?xml")
+    ('bone_remodeling', 'bone_remodeling.ant', True)
+    >>> len(model.digest)  # SHA-256 of every module file and the tool versions: the cache key
+    64
+    """
 
     name: str
     source: Path
@@ -51,6 +60,14 @@ class CompiledModel:
 
     @functools.cached_property
     def validation(self) -> ValidationReport:
+        """libSBML's judgement of :attr:`sbml` (computed on first access).
+
+        Examples
+        --------
+        >>> report = compile_model("bone_remodeling").validation
+        >>> report.ok, report.errors, report.unit_warnings
+        (True, (), ())
+        """
         return validate_document(libsbml.readSBMLFromString(self.sbml))
 
 
@@ -139,6 +156,18 @@ def compile_model(name: str, directory: Path | None = None, *, use_cache: bool =
 
     Raises :class:`ModelNotFoundError` for an unknown name and :class:`ModelBuildError` (naming the file,
     line and Antimony or libSBML message) when the module does not compile or validate.
+
+    Examples
+    --------
+    >>> model = compile_model("bone_remodeling")
+    >>> model is compile_model("bone_remodeling")  # an unchanged module compiles once per process
+    True
+    >>> compile_model("bone_remodeling", use_cache=False).sbml == model.sbml
+    True
+    >>> compile_model("bone remodeling")
+    Traceback (most recent call last):
+    ...
+    pybrainbone.errors.ModelNotFoundError: no model named 'bone remodeling': a model name is an identifier ...
     """
     directory = (directory or models_dir()).resolve()
     path = model_path(name, directory)
@@ -159,7 +188,16 @@ def _compile_cached(name: str, path: Path, digest: str, use_cache: bool) -> Comp
 
 
 def write_sbml(model: CompiledModel, out_dir: Path) -> Path:
-    """Write ``<out_dir>/<name>.xml`` atomically and return its path."""
+    """Write ``<out_dir>/<name>.xml`` atomically and return its path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_sbml(compile_model("bone_remodeling"), Path(folder) / "sbml")
+    ...     print(path.name, path.read_text(encoding="utf-8") == compile_model("bone_remodeling").sbml)
+    bone_remodeling.xml True
+    """
     target = out_dir / f"{model.name}.xml"
     write_text_atomic(target, model.sbml)
     return target
@@ -169,6 +207,18 @@ def load_sbml(path: str | Path) -> CompiledModel:
     """Read a third-party SBML file as a :class:`CompiledModel` (no Antimony step, no unit demands).
 
     Unreadable or malformed files raise :class:`ModelBuildError` naming the file and libSBML's message.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     third_party = load_sbml(write_sbml(compile_model("bone_remodeling"), Path(folder)))
+    >>> third_party.name, third_party.source.name
+    ('bone_remodeling', 'bone_remodeling.xml')
+    >>> load_sbml("no/such/model.xml")
+    Traceback (most recent call last):
+    ...
+    pybrainbone.errors.ModelNotFoundError: no SBML file at no/such/model.xml
     """
     path = Path(path)
     if not path.is_file():

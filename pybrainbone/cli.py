@@ -140,7 +140,13 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def provenance_path(output: str | Path) -> Path:
-    """Where ``simulate`` records how a CSV was made: ``x.csv`` -> ``x.provenance.json``."""
+    """Where ``simulate`` records how a CSV was made: ``x.csv`` -> ``x.provenance.json``.
+
+    Examples
+    --------
+    >>> print(provenance_path("results/pth.csv"))
+    results/pth.provenance.json
+    """
     return Path(output).with_suffix(".provenance.json")
 
 
@@ -271,6 +277,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:  # long: one declarative table of the subcommands
+    """The argument parser of ``pybrainbone`` and every sub-command.
+
+    Examples
+    --------
+    >>> args = build_parser().parse_args(
+    ...     ["simulate", "bone_remodeling", "--end", "365", "-o", "pth.csv", "--set", "P_PTH_ext=100"])
+    >>> args.command, args.end, args.points, args.set
+    ('simulate', 365.0, 201, ['P_PTH_ext=100'])
+    """
     parser = _Parser(
         prog="pybrainbone",
         description="Build, list and simulate the brain-bone axis model (SBML, libRoadRunner).",
@@ -386,7 +401,23 @@ def build_parser() -> argparse.ArgumentParser:  # long: one declarative table of
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status: 0 ok, 2 bad input or failure (one line on stderr, see
-    :mod:`pybrainbone.boundary`), 130 interrupted, 143 terminated, 141 output pipe closed."""
+    :mod:`pybrainbone.boundary`), 130 interrupted, 143 terminated, 141 output pipe closed.
+
+    Examples
+    --------
+    >>> import contextlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     status = main(["simulate", "bone_remodeling", "--end", "30", "--points", "4", "--select", "OBa",
+    ...                    "-o", f"{folder}/pth.csv"])
+    ...     written = sorted(p.name for p in Path(folder).iterdir())
+    wrote .../pth.csv (4 time points x 1 variables) and .../pth.provenance.json
+    >>> status, written
+    (0, ['pth.csv', 'pth.provenance.json'])
+    >>> with contextlib.redirect_stderr(sys.stdout):
+    ...     main(["simulate", "bone_remodeling", "--end", "-1", "-o", "never-written.csv"])
+    pybrainbone: error: --end must be a positive number of days, got -1.0
+    2
+    """
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

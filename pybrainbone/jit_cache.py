@@ -46,13 +46,29 @@ def _lljit() -> Iterator[None]:
 
 
 def cache_key(sbml_digest: str) -> str:
-    """What a saved compiled model is valid for: this SBML, this libRoadRunner, this machine."""
+    """What a saved compiled model is valid for: this SBML, this libRoadRunner, this machine.
+
+    Examples
+    --------
+    >>> key = cache_key("0" * 64)
+    >>> len(key), key == cache_key("0" * 64), key == cache_key("1" * 64)
+    (64, True, False)
+    """
     parts = [CACHE_FORMAT, sbml_digest, roadrunner.__version__, platform.machine(), platform.system()]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
 def cache_file(name: str, sbml_digest: str) -> Path:
-    """Where the compiled form of model ``name`` with this SBML digest is kept."""
+    """Where the compiled form of model ``name`` with this SBML digest is kept.
+
+    Examples
+    --------
+    >>> from pybrainbone.build import compile_model
+    >>> model = compile_model("bone_remodeling")
+    >>> path = cache_file(model.name, model.digest)
+    >>> path.parent == cache_dir() / "compiled", path.name.startswith("bone_remodeling-"), path.suffix
+    (True, True, '.rr')
+    """
     return cache_dir() / "compiled" / f"{name}-{cache_key(sbml_digest)[:24]}.rr"
 
 
@@ -61,7 +77,15 @@ def _checksum(path: Path) -> str:
 
 
 def compile_roadrunner(sbml: str, model_name: str) -> roadrunner.RoadRunner:
-    """JIT-compile SBML text (no cache)."""
+    """JIT-compile SBML text (no cache).
+
+    Examples
+    --------
+    >>> from pybrainbone.build import compile_model
+    >>> rr = compile_roadrunner(compile_model("bone_remodeling").sbml, "bone_remodeling")
+    >>> round(rr["OBa"] * 1e4, 3)  # pM, times 1e4
+    5.584
+    """
     try:
         with _lljit():
             return roadrunner.RoadRunner(sbml)
@@ -75,6 +99,16 @@ def load_roadrunner(
     """A RoadRunner for ``sbml``: from the compiled cache when a valid entry exists, else compiled and saved.
 
     Integrator settings are not part of the contract: callers apply their own after loading.
+
+    Examples
+    --------
+    >>> from pybrainbone.build import compile_model
+    >>> model = compile_model("bone_remodeling")
+    >>> rr = load_roadrunner(model.sbml, model.name, model.digest)
+    >>> cache_file(model.name, model.digest).is_file()  # the next process loads it in milliseconds
+    True
+    >>> round(rr["OBa"] * 1e4, 3)
+    5.584
     """
     if not use_cache:
         return compile_roadrunner(sbml, model_name)

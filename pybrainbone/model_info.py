@@ -32,7 +32,19 @@ def _unit_label(element: libsbml.SBase | None, model: libsbml.Model) -> str:
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """Names by role and their units, in SBML document order."""
+    """Names by role and their units, in SBML document order.
+
+    Examples
+    --------
+    >>> from pybrainbone.build import compile_model
+    >>> info = ModelInfo.from_sbml(compile_model("bone_remodeling").sbml, "bone_remodeling")
+    >>> info.species_ids
+    ('OBp', 'OBa', 'OCa')
+    >>> info.units["OBa"], info.units["P_PTH_ext"], info.units["time"]
+    ('pM', 'pM_per_day', 'day')
+    >>> "RANKL" in info.output_ids, "RANKL" in info.parameter_ids  # computed by a rule: read, not set
+    (True, False)
+    """
 
     name: str
     rate_rule_ids: tuple[str, ...]
@@ -45,7 +57,15 @@ class ModelInfo:
 
     @classmethod
     def from_sbml(cls, sbml: str, name: str) -> ModelInfo:
-        """Read the roles of every symbol of a flat SBML model."""
+        """Read the roles of every symbol of a flat SBML model.
+
+        Examples
+        --------
+        >>> from pybrainbone.build import compile_model
+        >>> info = ModelInfo.from_sbml(compile_model("bone_remodeling").sbml, "core")
+        >>> info.name, info.values["P_PTH_ext"]
+        ('core', 0.0)
+        """
         document = libsbml.readSBMLFromString(sbml)
         model = document.getModel()
         rules = list(model.getListOfRules())

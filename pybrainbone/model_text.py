@@ -52,13 +52,41 @@ _SWITCH_USE = re.compile(r"\^\s*(link_\w+|on_\w+)")
 _SWITCH_VALUE = re.compile(r"^\s*(link_\w+|on_\w+)\s*=\s*([0-9.eE+-]+)\s+dimensionless")
 #: Declarations a module may make (anything else under ``// @`` is a typo and is refused).
 DECLARATIONS = frozenset(
-    {"main_signal", "outputs", "ports", "organism_scaled", "organism_trabecular", "plot", "system"}
+    {
+        "accumulates",
+        "main_signal",
+        "outputs",
+        "ports",
+        "organism_scaled",
+        "organism_trabecular",
+        "plot",
+        "system",
+    }
 )
 
 
 @dataclass(frozen=True)
 class ParameterRecord:
-    """Where one parameter is defined and what its file says about it."""
+    """Where one parameter is defined and what its file says about it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = Path(tmp.name) / "toy.ant"
+    >>> _ = path.write_text(
+    ...     "model toy()\\n"
+    ...     "  // @source Assumed: test values\\n"
+    ...     "  k_toy = 1 per_day  // signal turnover\\n"
+    ...     "  g_toy = 0.5 dimensionless  // apoptosis exponent. Source: Smith 2001\\n"
+    ...     "end\\n")
+    >>> records = parse_module(path, "toy").parameters
+    >>> records["k_toy"]
+    ParameterRecord(line=3, description='signal turnover', source='Assumed: test values')
+    >>> records["g_toy"].source
+    'Smith 2001'
+    >>> tmp.cleanup()
+    """
 
     line: int
     description: str
@@ -67,7 +95,25 @@ class ParameterRecord:
 
 @dataclass(frozen=True)
 class Link:
-    """A cross-link of a composition: ``target.input := source^switch  // network: ...``."""
+    """A cross-link of a composition: ``target.input := source^switch  // network: ...``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = Path(tmp.name) / "axis.ant"
+    >>> _ = path.write_text(
+    ...     "model axis()\\n"
+    ...     "  link_stress = 0 dimensionless\\n"
+    ...     "  HPA.drive := core.CTX_rel^link_stress"
+    ...     "  // network: core.CTX_rel -> HPA, +, bone loss as stress\\n"
+    ...     "end\\n")
+    >>> parse_module(path, "axis").links
+    (Link(target='HPA', target_input='drive', source='core.CTX_rel', sign='+', mechanism='bone loss as
+    stress',
+          switch='link_stress'),)
+    >>> tmp.cleanup()
+    """
 
     target: str
     target_input: str
@@ -79,7 +125,20 @@ class Link:
 
 @dataclass(frozen=True)
 class PortFactor:
-    """One pathway factor in a core port rule (``instance.factor^switch``)."""
+    """One pathway factor in a core port rule (``instance.factor^switch``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = Path(tmp.name) / "axis.ant"
+    >>> _ = path.write_text(
+    ...     "model axis()\\n  core.f_RANKL := HPG.F_RANKL^on_hpg * HPA.F_RANKL^on_hpa\\nend\\n")
+    >>> parse_module(path, "axis").ports["f_RANKL"]
+    (PortFactor(instance='HPG', factor='F_RANKL', switch='on_hpg'),
+     PortFactor(instance='HPA', factor='F_RANKL', switch='on_hpa'))
+    >>> tmp.cleanup()
+    """
 
     instance: str
     factor: str
@@ -88,7 +147,28 @@ class PortFactor:
 
 @dataclass(frozen=True)
 class ModuleText:
-    """Everything one model block of a module file declares (see the module docstring)."""
+    """Everything one model block of a module file declares (see the module docstring).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = Path(tmp.name) / "axis.ant"
+    >>> _ = path.write_text(
+    ...     "model axis()\\n"
+    ...     "  // @plot core_OCa\\n"
+    ...     "  core: bone_remodeling()\\n"
+    ...     "  HPA: hpa()\\n"
+    ...     "  on_hpa = 1 dimensionless\\n"
+    ...     "  core.f_OC_apop := HPA.F_OC_apop^on_hpa\\n"
+    ...     "end\\n")
+    >>> text = parse_module(path, "axis")
+    >>> text.instances, text.switches, text.port_instance
+    ({'core': 'bone_remodeling', 'HPA': 'hpa'}, {'on_hpa': 1.0}, 'core')
+    >>> text.declarations
+    {'plot': ('core_OCa',)}
+    >>> tmp.cleanup()
+    """
 
     name: str
     path: Path
@@ -102,7 +182,20 @@ class ModuleText:
     switches: Mapping[str, float]
 
     def declared(self, key: str) -> tuple[str, ...]:
-        """The values of declaration ``key`` (empty if the module does not make it)."""
+        """The values of declaration ``key`` (empty if the module does not make it).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> path = Path(tmp.name) / "toy.ant"
+        >>> _ = path.write_text(
+        ...     "model toy()\\n  // @outputs F_OC_apop F_RANKL\\n  // @system immune\\nend\\n")
+        >>> text = parse_module(path, "toy")
+        >>> text.declared("outputs"), text.declared("system"), text.declared("plot")
+        (('F_OC_apop', 'F_RANKL'), ('immune',), ())
+        >>> tmp.cleanup()
+        """
         return tuple(self.declarations.get(key, ()))
 
 
@@ -165,7 +258,30 @@ def _declaration(line: str, where: str) -> tuple[str, tuple[str, ...]] | None:
 
 
 def parse_module(path: Path, module: str) -> ModuleText:
-    """Read model ``module`` of the file at ``path``."""
+    """Read model ``module`` of the file at ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> path = Path(tmp.name) / "toy.ant"
+    >>> _ = path.write_text(
+    ...     "model toy(toy_rel, F_OC_apop)\\n"
+    ...     "  // @main_signal toy_rel toy_dose 1\\n"
+    ...     "  toy_dose = 0 dimensionless  // extra drive. Assumed: test intervention\\n"
+    ...     "end\\n")
+    >>> text = parse_module(path, "toy")
+    >>> text.name, text.interface, text.declared("main_signal")
+    ('toy', ('toy_rel', 'F_OC_apop'), ('toy_rel', 'toy_dose', '1'))
+    >>> text.parameters["toy_dose"].source
+    'Assumed: test intervention'
+    >>> _ = path.write_text("model toy()\\n  // @output F_OC_apop\\nend\\n")
+    >>> parse_module(path, "toy")
+    Traceback (most recent call last):
+    ...
+    pybrainbone.errors.ModelBuildError: .../toy.ant:2: unknown declaration '@output'; known: @source, ...
+    >>> tmp.cleanup()
+    """
     body, interface = _model_lines(path, module)
     declarations: dict[str, tuple[str, ...]] = {}
     parameters: dict[str, ParameterRecord] = {}
@@ -215,7 +331,19 @@ def parse_module(path: Path, module: str) -> ModuleText:
 
 
 def read_module(name: str, directory: Path | None = None) -> ModuleText:
-    """The declarations of module ``name`` (``models/<name>.ant``), cached until the file changes."""
+    """The declarations of module ``name`` (``models/<name>.ant``), cached until the file changes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> _ = (Path(tmp.name) / "toy.ant").write_text("model toy()\\n  // @system neural\\nend\\n")
+    >>> read_module("toy", Path(tmp.name)).declared("system")
+    ('neural',)
+    >>> read_module("toy", Path(tmp.name)) is read_module("toy", Path(tmp.name))  # read once
+    True
+    >>> tmp.cleanup()
+    """
     path = model_path(name, directory)
     return _cached(path, name, path.stat().st_mtime_ns)
 
@@ -226,7 +354,20 @@ def _cached(path: Path, name: str, _mtime: int) -> ModuleText:
 
 
 def flat_parameter_records(name: str, directory: Path | None = None) -> dict[str, ParameterRecord]:
-    """Parameter records of ``name`` and, under their flattened ``<instance>_`` ids, of its submodels."""
+    """Parameter records of ``name`` and, under their flattened ``<instance>_`` ids, of its submodels.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> folder = Path(tmp.name)
+    >>> _ = (folder / "cell.ant").write_text(
+    ...     "model cell()\\n  k = 2 per_day  // turnover. Assumed: test\\nend\\n")
+    >>> _ = (folder / "tissue.ant").write_text('import "cell.ant"\\nmodel tissue()\\n  A: cell()\\nend\\n')
+    >>> flat_parameter_records("tissue", folder)
+    {'A_k': ParameterRecord(line=2, description='turnover', source='Assumed: test')}
+    >>> tmp.cleanup()
+    """
     text = read_module(name, directory)
     records = dict(text.parameters)
     for instance, module in text.instances.items():
@@ -236,7 +377,20 @@ def flat_parameter_records(name: str, directory: Path | None = None) -> dict[str
 
 
 def declared_ids(name: str, key: str, directory: Path | None = None) -> tuple[str, ...]:
-    """Flat ids of declaration ``key`` in ``name`` and in every submodel (prefixed by its instance)."""
+    """Flat ids of declaration ``key`` in ``name`` and in every submodel (prefixed by its instance).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> folder = Path(tmp.name)
+    >>> _ = (folder / "cell.ant").write_text("model cell()\\n  // @plot OCa OBa\\nend\\n")
+    >>> _ = (folder / "tissue.ant").write_text(
+    ...     'import "cell.ant"\\nmodel tissue()\\n  // @plot RANKL\\n  A: cell()\\n  B: cell()\\nend\\n')
+    >>> declared_ids("tissue", "plot", folder)
+    ('RANKL', 'A_OCa', 'A_OBa', 'B_OCa', 'B_OBa')
+    >>> tmp.cleanup()
+    """
     text = read_module(name, directory)
     found = list(text.declared(key))
     for instance, module in text.instances.items():

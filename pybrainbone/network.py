@@ -30,7 +30,16 @@ COLUMNS = ["source", "target", "sign", "kind", "via", "mechanism", "on"]
 
 def network_edges(composed: str = "brain_bone_axis") -> pd.DataFrame:
     """All edges: ``source``, ``target``, ``sign`` (+/-), ``kind`` (link/port), ``via``, ``mechanism`` and
-    ``on`` (whether the edge's switch is on by default; off-by-default edges are hypotheses to test)."""
+    ``on`` (whether the edge's switch is on by default; off-by-default edges are hypotheses to test).
+
+    Examples
+    --------
+    >>> edges = network_edges()
+    >>> list(edges.columns)
+    ['source', 'target', 'sign', 'kind', 'via', 'mechanism', 'on']
+    >>> sorted(set(edges.kind)), set(edges.sign) <= {"+", "-", "0"}
+    (['link', 'port'], True)
+    """
     text = read_module(composed)
     rows: list[dict[str, object]] = []
     for link in text.links:
@@ -92,7 +101,14 @@ def _standalone(module: str) -> Simulator:
 
 
 def module_systems(composed: str = "brain_bone_axis") -> dict[str, str]:
-    """Instance -> the system its module declares (``// @system``), for drawing the network."""
+    """Instance -> the system its module declares (``// @system``), for drawing the network.
+
+    Examples
+    --------
+    >>> systems = module_systems()
+    >>> systems["core"], systems["HPA"], systems["SNS"]
+    ('bone', 'endocrine', 'neural')
+    """
     text = read_module(composed)
     return {
         instance: (read_module(m).declared("system") or ("endocrine",))[0]
@@ -103,7 +119,15 @@ def module_systems(composed: str = "brain_bone_axis") -> dict[str, str]:
 def wiring_problems(composed: str = "brain_bone_axis") -> list[str]:
     """What is wrong with a composition's wiring (empty when nothing is): every port the core declares
     (``@ports``) is formed, every factor a port rule reads is declared by its module (``@outputs``), and
-    every declared output of an instanced module reaches a port."""
+    every declared output of an instanced module reaches a port.
+
+    Examples
+    --------
+    >>> wiring_problems()
+    []
+    >>> wiring_problems("bone_remodeling")  # a single module has no ports to wire
+    ['bone_remodeling: no port rules (core.f_X := ...)']
+    """
     text = read_module(composed)
     problems: list[str] = []
     if text.port_instance is None:

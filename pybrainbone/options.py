@@ -16,7 +16,18 @@ from pybrainbone.errors import InvalidValueError
 
 @dataclass(frozen=True)
 class SolverOptions:
-    """CVODE settings. Tight defaults: cross-simulator checks compare at 1e-4 relative."""
+    """CVODE settings. Tight defaults: cross-simulator checks compare at 1e-4 relative.
+
+    Examples
+    --------
+    >>> options = SolverOptions(relative_tolerance=1e-7)
+    >>> options.relative_tolerance, options.absolute_tolerance, options.stiff
+    (1e-07, 1e-15, True)
+    >>> SolverOptions(relative_tolerance=2)
+    Traceback (most recent call last):
+    ...
+    pybrainbone.errors.InvalidValueError: relative_tolerance must lie in (0, 1), got 2
+    """
 
     relative_tolerance: float = 1e-9
     absolute_tolerance: float = 1e-15
@@ -43,7 +54,17 @@ class SolverOptions:
             raise InvalidValueError(f"maximum_num_steps must be a positive integer, got {steps!r}")
 
     def with_(self, **kwargs: Any) -> SolverOptions:
-        """Copy with some fields replaced (unknown names are refused)."""
+        """Copy with some fields replaced (unknown names are refused).
+
+        Examples
+        --------
+        >>> SolverOptions().with_(stiff=False).stiff
+        False
+        >>> SolverOptions().with_(rtol=1e-6)
+        Traceback (most recent call last):
+        ...
+        pybrainbone.errors.InvalidValueError: unknown solver option(s) ['rtol']; known: [...]
+        """
         known = {f.name for f in fields(self)}
         unknown = sorted(set(kwargs) - known)
         if unknown:
@@ -51,5 +72,12 @@ class SolverOptions:
         return replace(self, **kwargs)
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain values, e.g. for provenance records."""
+        """Plain values, e.g. for provenance records.
+
+        Examples
+        --------
+        >>> SolverOptions().as_dict()
+        {'relative_tolerance': 1e-09, 'absolute_tolerance': 1e-15, 'maximum_num_steps': 200000, 'stiff': True,
+         'initial_time_step': 1e-08}
+        """
         return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -22,6 +22,11 @@ def models_dir() -> Path:
     """Directory holding the Antimony modules (``models/`` of the checkout, or the installed copy).
 
     ``PYBRAINBONE_MODELS`` overrides it, e.g. to build a private set of modules.
+
+    Examples
+    --------
+    >>> (models_dir() / "bone_remodeling.ant").is_file()
+    True
     """
     override = os.environ.get("PYBRAINBONE_MODELS")
     if override:
@@ -30,12 +35,27 @@ def models_dir() -> Path:
 
 
 def experiments_dir() -> Path:
-    """Directory holding the experiment specs shipped with the project."""
+    """Directory holding the experiment specs shipped with the project.
+
+    Examples
+    --------
+    >>> (experiments_dir() / "menopause.yaml").is_file()
+    True
+    """
     return _first_existing(_PACKAGE_DIR.parent / "experiments", _PACKAGE_DIR / "_data" / "experiments")
 
 
 def cache_dir() -> Path:
-    """Build cache for compiled SBML (``PYBRAINBONE_CACHE``, else ``$XDG_CACHE_HOME/pybrainbone``)."""
+    """Build cache for compiled SBML (``PYBRAINBONE_CACHE``, else ``$XDG_CACHE_HOME/pybrainbone``).
+
+    Examples
+    --------
+    >>> import os
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"PYBRAINBONE_CACHE": "/srv/pybrainbone-cache"}):
+    ...     print(cache_dir())
+    /srv/pybrainbone-cache
+    """
     override = os.environ.get("PYBRAINBONE_CACHE")
     if override:
         return Path(override)
@@ -44,7 +64,18 @@ def cache_dir() -> Path:
 
 
 def available_models(directory: Path | None = None) -> list[str]:
-    """Names of all Antimony modules in the model directory (file stems of ``*.ant``)."""
+    """Names of all Antimony modules in the model directory (file stems of ``*.ant``).
+
+    Examples
+    --------
+    >>> "bone_remodeling" in available_models()
+    True
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = (Path(folder) / "toy.ant").write_text("model toy()\\nend\\n")
+    ...     print(available_models(Path(folder)))
+    ['toy']
+    """
     return sorted(p.stem for p in (directory or models_dir()).glob("*.ant"))
 
 
@@ -52,7 +83,18 @@ _MODEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def model_path(name: str, directory: Path | None = None) -> Path:
-    """Path of the module file for ``name``; a clear error naming near matches if there is none."""
+    """Path of the module file for ``name``; a clear error naming near matches if there is none.
+
+    Examples
+    --------
+    >>> model_path("bone_remodeling").name
+    'bone_remodeling.ant'
+    >>> model_path("bone_remodelling")
+    Traceback (most recent call last):
+    ...
+    pybrainbone.errors.ModelNotFoundError: no model named 'bone_remodelling' in ...; did you mean
+    bone_remodeling...?
+    """
     directory = directory or models_dir()
     if not isinstance(name, str) or len(name) > 200 or not _MODEL_NAME.fullmatch(name):
         raise ModelNotFoundError(

@@ -31,12 +31,30 @@ FIGURE_FORMATS = ("png", "svg", "pdf")
 
 
 def new_figure(**kwargs: Any) -> Figure:
-    """A figure that belongs to no pyplot state machine (and so needs no backend)."""
+    """A figure that belongs to no pyplot state machine (and so needs no backend).
+
+    Examples
+    --------
+    >>> fig = new_figure(figsize=(4, 3))
+    >>> type(fig).__name__, fig.get_size_inches().tolist()
+    ('Figure', [4.0, 3.0])
+    """
     return Figure(**kwargs)
 
 
 def check_figure_path(target: str | os.PathLike[str]) -> str:
-    """The format a figure path asks for; a clear error before anything runs if it is not one we write."""
+    """The format a figure path asks for; a clear error before anything runs if it is not one we write.
+
+    Examples
+    --------
+    >>> check_figure_path("results/pth.PNG")
+    'png'
+    >>> check_figure_path("results/pth.jpg")
+    Traceback (most recent call last):
+    ...
+    pybrainbone.errors.InvalidValueError: cannot write a figure as 'results/pth.jpg': use a .png, .svg or .pdf
+    file name
+    """
     suffix = Path(str(target)).suffix.lower().lstrip(".")
     if suffix not in FIGURE_FORMATS:
         raise InvalidValueError(
@@ -46,14 +64,29 @@ def check_figure_path(target: str | os.PathLike[str]) -> str:
 
 
 def figure_png(fig: Figure, dpi: int = 100) -> bytes:
-    """The figure as PNG bytes (for inline display)."""
+    """The figure as PNG bytes (for inline display).
+
+    Examples
+    --------
+    >>> figure_png(new_figure(figsize=(2, 1)))[:8]
+    b'\\x89PNG\\r\\n\\x1a\\n'
+    """
     buffer = io.BytesIO()
     fig.savefig(buffer, dpi=dpi, format="png")
     return buffer.getvalue()
 
 
 def save_figure(fig: Figure, target: str | os.PathLike[str], dpi: int = 120) -> Path:
-    """Write ``fig`` atomically as PNG, SVG or PDF (by the file name) and return the path."""
+    """Write ``fig`` atomically as PNG, SVG or PDF (by the file name) and return the path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = save_figure(new_figure(figsize=(2, 1)), Path(folder) / "empty.svg")
+    ...     print(path.name, path.read_text(encoding="utf-8").startswith("<?xml"))
+    empty.svg True
+    """
     suffix = check_figure_path(target)
     with atomic_path(target, suffix=f".{suffix}") as tmp:
         fig.savefig(tmp, dpi=dpi, format=suffix)
@@ -68,6 +101,17 @@ def plot_time_course(
     """Each column of a :meth:`Simulator.simulate` result in its own panel.
 
     Time is shown in years when the course is longer than two years.
+
+    Examples
+    --------
+    >>> from pybrainbone import Simulator
+    >>> course = Simulator("bone_remodeling").simulate(
+    ...     end=3650, points=11, changes={"P_PTH_ext": 100.0}, selections=["OBa", "OCa", "CTX_rel"])
+    >>> fig = plot_time_course(course, title="PTH infusion")
+    >>> len(fig.axes), [ax.get_visible() for ax in fig.axes]  # 2 x 2 panels, the fourth hidden
+    (4, [True, True, True, False])
+    >>> fig.axes[0].get_ylabel(), fig.axes[2].get_xlabel()
+    ('OBa [pM]', 'time [years]')
     """
     columns = list(columns or frame.columns)
     units = frame.attrs.get("units", {})
@@ -158,7 +202,15 @@ def _draw_network_labels(
 def plot_network(edges: pd.DataFrame, systems: Mapping[str, str] | None = None) -> Figure:
     """The network of :func:`pybrainbone.network.network_edges` in layers: neural, endocrine, immune and
     drug modules (columns, as each module declares with ``// @system``) acting on the bone core's ports
-    (right); green activates, red inhibits, grey no measured effect; dashed edges are off by default."""
+    (right); green activates, red inhibits, grey no measured effect; dashed edges are off by default.
+
+    Examples
+    --------
+    >>> from pybrainbone.network import module_systems, network_edges
+    >>> fig = plot_network(network_edges(), module_systems())
+    >>> fig.axes[0].get_title()
+    'brain-bone axis: cross-links between pathways and their actions on bone cells'
+    """
     systems = systems or {}
     where = _system_positions(edges, systems)
     ports = sorted(set(edges[edges.kind == "port"].target))

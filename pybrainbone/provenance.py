@@ -23,6 +23,14 @@ def parameter_table(name: str) -> pd.DataFrame:
     """All constant parameters of module ``name`` with value, unit, description, source and file line.
 
     Parameters with no recorded source have an empty ``source``; the tests reject such modules.
+
+    Examples
+    --------
+    >>> table = parameter_table("bone_remodeling")
+    >>> list(table.columns)
+    ['value', 'unit', 'description', 'source', 'line']
+    >>> float(table.loc["P_PTH_ext", "value"]), table.loc["P_PTH_ext", "unit"]
+    (0.0, 'pM_per_day')
     """
     compiled = compile_model(name)
     document = libsbml.readSBMLFromString(compiled.sbml)

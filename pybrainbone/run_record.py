@@ -21,7 +21,15 @@ from pybrainbone.options import SolverOptions
 
 
 def content_hash(text: str) -> str:
-    """SHA-256 of a text (the compiled SBML, a spec's canonical JSON)."""
+    """SHA-256 of a text (the compiled SBML, a spec's canonical JSON).
+
+    Examples
+    --------
+    >>> content_hash("bone")[:16]
+    'c8dacf657fe92b60'
+    >>> len(content_hash("")), content_hash("a") == content_hash("a")
+    (64, True)
+    """
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -32,7 +40,17 @@ def run_record(
     options: SolverOptions | None = None,
     organism: str = "human",
 ) -> dict[str, str]:
-    """Provenance of one output: flat strings, so it fits JSON, NetCDF attributes and PNG metadata."""
+    """Provenance of one output: flat strings, so it fits JSON, NetCDF attributes and PNG metadata.
+
+    Examples
+    --------
+    >>> from pybrainbone.build import compile_model
+    >>> record = run_record(compile_model("bone_remodeling"), organism="rat")
+    >>> record["model"], record["organism"], json.loads(record["solver"])["relative_tolerance"]
+    ('bone_remodeling', 'rat', 1e-09)
+    >>> all(isinstance(value, str) for value in record.values())
+    True
+    """
     from pybrainbone import __version__
 
     record = {

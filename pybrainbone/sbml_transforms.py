@@ -59,7 +59,25 @@ def _as_function(
 
 
 def share_repeated_subexpressions(document: libsbml.SBMLDocument) -> int:
-    """Make each rule and kinetic law that reads a rule variable twice a function call; return the count."""
+    """Make each rule and kinetic law that reads a rule variable twice a function call; return the count.
+
+    Examples
+    --------
+    >>> document = libsbml.SBMLDocument(3, 2)
+    >>> model = document.createModel()
+    >>> for pid in ("RANKL", "K", "occupancy"):
+    ...     _ = model.createParameter().setId(pid)
+    >>> rule = model.createAssignmentRule()
+    >>> _ = rule.setVariable("occupancy"), rule.setMath(libsbml.parseL3Formula("RANKL / (RANKL + K)"))
+    >>> rule = model.createAssignmentRule()
+    >>> _ = rule.setVariable("RANKL"), rule.setMath(libsbml.parseL3Formula("2 * K"))
+    >>> share_repeated_subexpressions(document)  # the occupancy rule reads the rule variable RANKL twice
+    1
+    >>> libsbml.formulaToL3String(model.getRule("occupancy").getMath())
+    'rule_occupancy(RANKL, K)'
+    >>> libsbml.formulaToL3String(model.getFunctionDefinition("rule_occupancy").getMath())
+    'lambda(RANKL, K, RANKL / (RANKL + K))'
+    """
     model = document.getModel()
     taken = {f.getId() for f in model.getListOfFunctionDefinitions()}
     rule_variables = {r.getVariable() for r in model.getListOfRules() if r.isAssignment()}
@@ -93,6 +111,22 @@ def annotate_from_model_files(document: libsbml.SBMLDocument, records: Mapping[s
 
     The SBML ``name`` stays unset: COPASI (and scripts through basico) address global quantities by
     their name, which would then be a sentence instead of the id every spec uses.
+
+    Examples
+    --------
+    >>> document = libsbml.SBMLDocument(3, 2)
+    >>> parameter = document.createModel().createParameter()
+    >>> _ = parameter.setId("k_toy")
+    >>> record = ParameterRecord(line=7, description="signal turnover", source="Assumed: test value")
+    >>> annotate_from_model_files(document, {"k_toy": record})
+    1
+    >>> print(parameter.getNotesString())
+    <notes>
+      <body xmlns="http://www.w3.org/1999/xhtml">
+        <p>signal turnover</p>
+        <p>Source: Assumed: test value</p>
+      </body>
+    </notes>
     """
     model = document.getModel()
     done = 0

@@ -32,6 +32,7 @@ from pybrainbone import steady_state as newton_solver
 from pybrainbone.build import CompiledModel, compile_model
 from pybrainbone.errors import InvalidValueError, unknown_name
 from pybrainbone.model_info import ModelInfo
+from pybrainbone.model_text import declared_ids
 from pybrainbone.options import SolverOptions
 from pybrainbone.organisms import organism as get_organism
 from pybrainbone.runtime import Changes, ModelRuntime
@@ -83,31 +84,75 @@ class Simulator:
     # ---- names ---------------------------------------------------------------------------------
     @property
     def name(self) -> str:
+        """The model's name.
+
+        Examples
+        --------
+        >>> sim = Simulator("bone_remodeling")
+        >>> sim.name
+        'bone_remodeling'
+        """
         return self.model.name
 
     @property
     def state_ids(self) -> list[str]:
-        """Variables integrated in time, in libRoadRunner's state-vector order (rate rules, then species)."""
+        """Variables integrated in time, in libRoadRunner's state-vector order (rate rules, then species).
+
+        Examples
+        --------
+        >>> sim = Simulator("bone_remodeling")
+        >>> {"OBp", "OBa", "OCa"} <= set(sim.state_ids)
+        True
+        """
         return list(self._runtime.state_ids)
 
     @property
     def parameter_ids(self) -> list[str]:
-        """Global parameters a user may change (not those computed by rules or switched by events)."""
+        """Global parameters a user may change (not those computed by rules or switched by events).
+
+        Examples
+        --------
+        >>> sim = Simulator("bone_remodeling")
+        >>> "P_PTH_ext" in sim.parameter_ids, "RANKL" in sim.parameter_ids
+        (True, False)
+        """
         return list(self.info.parameter_ids)
 
     @property
     def output_ids(self) -> list[str]:
-        """Variables computed by assignment rules (signals, ports, markers)."""
+        """Variables computed by assignment rules (signals, ports, markers).
+
+        Examples
+        --------
+        >>> sim = Simulator("bone_remodeling")
+        >>> "RANKL" in sim.output_ids, "OBa" in sim.output_ids
+        (True, False)
+        """
         return list(self.info.output_ids)
 
     @property
     def variable_ids(self) -> list[str]:
-        """Everything a time course can report: states, then rule outputs."""
+        """Everything a time course can report: states, then rule outputs.
+
+        Examples
+        --------
+        >>> sim = Simulator("bone_remodeling")
+        >>> sim.variable_ids == sim.state_ids + sim.output_ids
+        True
+        """
         return self.state_ids + self.output_ids
 
     @property
     def units(self) -> dict[str, str]:
-        """Unit id of every species, parameter and output (``time`` in days)."""
+        """Unit id of every species, parameter and output (``time`` in days).
+
+        Examples
+        --------
+        >>> sim = Simulator("bone_remodeling")
+        >>> units = sim.units
+        >>> units["time"], units["OBa"], units["P_PTH_ext"]
+        ('day', 'pM', 'pM_per_day')
+        """
         return dict(self.info.units)
 
     @cached_property
@@ -118,7 +163,17 @@ class Simulator:
         return dict(zip(self.parameter_ids, self._runtime.values(self.parameter_ids), strict=True))
 
     def parameters(self) -> pd.DataFrame:
-        """Table of changeable parameters: value at the reference state (never a run's changes) and unit."""
+        """Table of changeable parameters: value at the reference state (never a run's changes) and unit.
+
+        Examples
+        --------
+        >>> sim = Simulator("bone_remodeling")
+        >>> table = sim.parameters()
+        >>> list(table.columns), table.index.name
+        (['value', 'unit'], 'parameter')
+        >>> float(table.loc["P_PTH_ext", "value"]), table.loc["P_PTH_ext", "unit"]
+        (0.0, 'pM_per_day')
+        """
         return pd.DataFrame(
             {
                 "value": [self._reference_values[p] for p in self.parameter_ids],
@@ -173,6 +228,20 @@ class Simulator:
         Returns a DataFrame indexed by ``time`` (days) with one column per selected variable;
         ``df.attrs["units"]`` maps every column to its unit. Timed interventions are SBML events, so the
         result does not depend on the output grid (``points``).
+
+        Examples
+        --------
+        >>> sim = Simulator("bone_remodeling")
+        >>> course = sim.simulate(
+        ...     end=365, points=3, changes={"P_PTH_ext": 100.0}, selections=["OCa", "CTX_rel"])
+        >>> course.index.tolist(), course.attrs["units"]
+        ([0.0, 182.5, 365.0], {'time': 'day', 'OCa': 'pM', 'CTX_rel': 'dimensionless'})
+        >>> bool(course["CTX_rel"].iloc[-1] > 1)  # PTH raises resorption
+        True
+        >>> sim.simulate(end=10, points=1)
+        Traceback (most recent call last):
+        ...
+        pybrainbone.errors.InvalidValueError: points must be an integer >= 2, got 1
         """
         end = check_value("end", end)
         start = check_value("start", start)
@@ -203,7 +272,20 @@ class Simulator:
             runtime.integrate(0.0, days, 2, [])
             runtime.restore_time_zero(switches)
 
-        return newton_solver.solve(runtime, presimulate, lambda: runtime.prepare(self._with_preset(changes)))
+        return newton_solver.solve(
+            runtime, presimulate, lambda: runtime.prepare(self._with_preset(changes)), self._held
+        )
+
+    @cached_property
+    def _held(self) -> np.ndarray | None:
+        # States without a restoring force (``// @accumulates`` in their module, e.g. a site's bone
+        # volume): a steady state holds them where they stand. SBML from elsewhere declares none.
+        source = self.model.source
+        if source.suffix != ".ant":
+            return None
+        held = set(declared_ids(self.name, "accumulates", source.parent))
+        mask = np.array([sid in held for sid in self.state_ids], dtype=bool)
+        return mask if mask.any() else None
 
     def steady_state(
         self, changes: Changes | None = None, selections: Iterable[str] | None = None
@@ -212,6 +294,13 @@ class Simulator:
         or only ``selections`` (reading ~700 outputs costs more than the Newton solve itself).
 
         Newton's method on the full state vector (see :mod:`pybrainbone.steady_state`).
+
+        Examples
+        --------
+        >>> sim = Simulator("bone_remodeling")
+        >>> state = sim.steady_state({"P_PTH_ext": 100.0}, selections=["OBa", "OCa"])
+        >>> (state * 1e4).round(3).to_dict()  # pM x 1e4
+        {'OBa': 6.408, 'OCa': 9.51}
         """
         columns = self._check_selection(selections) if selections is not None else self.variable_ids
         self._solve(changes)
@@ -222,13 +311,29 @@ class Simulator:
         return values
 
     def baseline(self) -> pd.Series:
-        """The healthy reference steady state (no changes), computed once and cached."""
+        """The healthy reference steady state (no changes), computed once and cached.
+
+        Examples
+        --------
+        >>> sim = Simulator("bone_remodeling")
+        >>> baseline = sim.baseline()
+        >>> round(float(baseline["OBa"]) * 1e4, 3), float(baseline["CTX_rel"])
+        (5.584, 1.0)
+        """
         if self._baseline is None:
             self._baseline = self.steady_state()
         return self._baseline.copy()
 
     def initial_values(self) -> pd.Series:
-        """All variables at t = 0 of the reference state (the SBML initial values)."""
+        """All variables at t = 0 of the reference state (the SBML initial values).
+
+        Examples
+        --------
+        >>> sim = Simulator("bone_remodeling")
+        >>> start = sim.initial_values()
+        >>> round(float(start["OCa"]) * 1e4, 3), float(start["P1NP_rel"])
+        (8.07, 1.0)
+        """
         self._runtime.prepare(self._with_preset(None))
         return pd.Series(
             dict(zip(self.variable_ids, self._runtime.values(self.variable_ids), strict=True)),
@@ -237,7 +342,16 @@ class Simulator:
         )
 
     def rates(self, changes: Changes | None = None) -> pd.Series:
-        """dx/dt of every state at t = 0 with ``changes`` applied (per day); 0 at a steady state."""
+        """dx/dt of every state at t = 0 with ``changes`` applied (per day); 0 at a steady state.
+
+        Examples
+        --------
+        >>> sim = Simulator("bone_remodeling")
+        >>> bool(sim.rates().abs().max() < 1e-15)  # the reference is at rest
+        True
+        >>> bool(sim.rates({"P_PTH_ext": 100.0})["OCa"] > 0)
+        True
+        """
         self._runtime.prepare(self._with_preset(changes))
         return pd.Series(self._runtime.rates(), index=self.state_ids, name="rate", dtype=float)
 
@@ -245,14 +359,41 @@ class Simulator:
         """Jacobian d(dx/dt)/dx at the steady state (central differences; works with rate rules).
 
         libRoadRunner's own Jacobian refuses models with rate rules, which our bone-mass outputs use.
+
+        Examples
+        --------
+        >>> sim = Simulator("bone_remodeling")
+        >>> cells = ["OBp", "OBa", "OCa"]
+        >>> sim.jacobian().loc[cells, cells].round(4)
+                OBp     OBa     OCa
+        OBp -0.1703  0.0000  0.1585
+        OBa  0.1703 -0.1890 -0.0475
+        OCa  0.0452 -0.1364 -0.1952
         """
         x = self._solve(changes)
         jac = newton_solver.central_jacobian(self._runtime, x)
         return pd.DataFrame(jac, index=self.state_ids, columns=self.state_ids)
 
     def eigenvalues(self, changes: Changes | None = None) -> np.ndarray:
-        """Eigenvalues of :meth:`jacobian` (per day)."""
-        return np.linalg.eigvals(self.jacobian(changes).to_numpy())
+        """Eigenvalues of :meth:`jacobian` (per day), over the states that have a steady state.
+
+        Held states (``// @accumulates``, e.g. a site's bone volume) have no restoring force by design and
+        are left out, so a stable model has only negative real parts.
+
+        Examples
+        --------
+        >>> sim = Simulator("bone_remodeling")
+        >>> values = sim.eigenvalues()
+        >>> bool((values.real < 0).all())  # a stable reference: every perturbation decays
+        True
+        >>> len(values) == len(sim.state_ids)
+        True
+        """
+        jac = self.jacobian(changes).to_numpy()
+        if self._held is not None:
+            free = ~self._held
+            jac = jac[np.ix_(free, free)]
+        return np.linalg.eigvals(jac)
 
     # ---- sensitivities ----------------------------------------------------------------------------
     def forward_sensitivities(
@@ -268,6 +409,17 @@ class Simulator:
         """(time, d state/d parameter) from libRoadRunner's CVODES solver; shape (time, params, states).
 
         Only states can be reported; unknown names fail like everywhere else.
+
+        Examples
+        --------
+        >>> sim = Simulator("bone_remodeling")
+        >>> times, sens = sim.forward_sensitivities(["P_PTH_ext"], ["OCa"], end=30, points=4)
+        >>> times.tolist(), sens.shape
+        ([0.0, 10.0, 20.0, 30.0], (4, 1, 1))
+        >>> sim.forward_sensitivities(["P_PTH_ext"], ["RANKL"], end=30, points=4)
+        Traceback (most recent call last):
+        ...
+        pybrainbone.errors.InvalidValueError: the forward sensitivity solver reports state variables only; ...
         """
         for p in parameters:
             if p not in self.info.parameter_ids:

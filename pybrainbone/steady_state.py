@@ -11,6 +11,11 @@ positive: a component whose Newton step would cross zero moves to a thousandth o
 (component-wise, so one state decaying to zero does not slow every other one down). When Newton fails,
 the model is presimulated (1e4, then 1e5 days), put back to t = 0 with its interventions as they stand
 there, and Newton runs again from the presimulated state.
+
+Held states: a state with no restoring force (a site's bone volume integrates formation minus resorption,
+``// @accumulates`` in its module) has no steady state while the two differ. A steady state then means the
+rest of the model at rest with those states held where they are (their rates are not required to vanish);
+at the healthy reference they are at rest anyway.
 """
 
 from __future__ import annotations
@@ -30,18 +35,100 @@ _PRESIMULATION_DAYS = (1e4, 1e5)
 
 
 class StateAccess(Protocol):
-    """What Newton needs from a loaded model (:class:`~pybrainbone.runtime.ModelRuntime` provides it)."""
+    """What Newton needs from a loaded model (:class:`~pybrainbone.runtime.ModelRuntime` provides it).
+
+    Examples
+    --------
+    >>> class Chain:  # dx0/dt = 1 - x0, dx1/dt = x0 - x1: at rest at (1, 1)
+    ...     name = "chain"
+    ...     def __init__(self):
+    ...         self.x = np.array([3.0, 0.5])
+    ...     def state(self):
+    ...         return self.x.copy()
+    ...     def set_state(self, x):
+    ...         self.x = np.array(x, dtype=float)
+    ...     def rates(self):
+    ...         return np.array([1.0 - self.x[0], self.x[0] - self.x[1]])
+    >>> model = Chain()
+    >>> model.rates()  # a StateAccess: Newton can solve it
+    array([-2. ,  2.5])
+    >>> newton(model), model.state().round(12)
+    (True, array([1., 1.]))
+    """
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """The model's name, for error messages.
 
-    def state(self) -> np.ndarray: ...
-    def set_state(self, x: np.ndarray) -> None: ...
-    def rates(self) -> np.ndarray: ...
+        Examples
+        --------
+        >>> from pybrainbone.build import compile_model
+        >>> from pybrainbone.model_info import ModelInfo
+        >>> model = compile_model("bone_remodeling")
+        >>> from pybrainbone.runtime import ModelRuntime
+        >>> runtime = ModelRuntime(model.sbml, model.digest, ModelInfo.from_sbml(model.sbml, model.name))
+        >>> runtime.name
+        'bone_remodeling'
+        """
+
+    def state(self) -> np.ndarray:
+        """The current state vector.
+
+        Examples
+        --------
+        >>> from pybrainbone.build import compile_model
+        >>> from pybrainbone.model_info import ModelInfo
+        >>> model = compile_model("bone_remodeling")
+        >>> from pybrainbone.runtime import ModelRuntime
+        >>> runtime = ModelRuntime(model.sbml, model.digest, ModelInfo.from_sbml(model.sbml, model.name))
+        >>> runtime.prepare(None)
+        >>> x = runtime.state()
+        >>> len(x) == len(runtime.state_ids), round(float(x[runtime.state_ids.index("OBa")]) * 1e4, 3)
+        (True, 5.584)
+        """
+
+    def set_state(self, x: np.ndarray) -> None:
+        """Set the state vector (same order as :meth:`state`).
+
+        Examples
+        --------
+        >>> from pybrainbone.build import compile_model
+        >>> from pybrainbone.model_info import ModelInfo
+        >>> model = compile_model("bone_remodeling")
+        >>> from pybrainbone.runtime import ModelRuntime
+        >>> runtime = ModelRuntime(model.sbml, model.digest, ModelInfo.from_sbml(model.sbml, model.name))
+        >>> runtime.prepare(None)
+        >>> runtime.set_state(2 * runtime.state())
+        >>> (runtime.values(["OBp", "OBa", "OCa"]) * 1e4).round(3)
+        array([12.393, 11.168, 16.139])
+        """
+
+    def rates(self) -> np.ndarray:
+        """dx/dt at the current state (per day).
+
+        Examples
+        --------
+        >>> from pybrainbone.build import compile_model
+        >>> from pybrainbone.model_info import ModelInfo
+        >>> model = compile_model("bone_remodeling")
+        >>> from pybrainbone.runtime import ModelRuntime
+        >>> runtime = ModelRuntime(model.sbml, model.digest, ModelInfo.from_sbml(model.sbml, model.name))
+        >>> runtime.prepare(None)
+        >>> bool(abs(runtime.rates()).max() < 1e-15)  # the reference is a steady state
+        True
+        """
 
 
 def converged(x: np.ndarray, rates: np.ndarray) -> bool:
-    """|dx/dt| small against the variable's own scale: 1e-12 of it per day."""
+    """|dx/dt| small against the variable's own scale: 1e-12 of it per day.
+
+    Examples
+    --------
+    >>> converged(np.array([100.0, 1e-3]), np.array([1e-11, 1e-16]))
+    True
+    >>> converged(np.array([100.0, 1e-3]), np.array([1e-9, 0.0]))  # 1e-11 of 100 per day is the limit
+    False
+    """
     return bool(np.all(np.abs(rates) <= RELATIVE_RATE_TOLERANCE * np.maximum(np.abs(x), 1e-12) + 1e-300))
 
 
@@ -53,7 +140,25 @@ def _steps(x: np.ndarray, rates: np.ndarray, relative: float) -> np.ndarray:
 
 
 def forward_jacobian(model: StateAccess, x: np.ndarray, rates: np.ndarray) -> np.ndarray:
-    """Forward-difference Jacobian (n evaluations): accurate enough to steer Newton."""
+    """Forward-difference Jacobian (n evaluations): accurate enough to steer Newton.
+
+    Examples
+    --------
+    >>> class Chain:  # dx0/dt = 1 - x0, dx1/dt = x0 - x1: at rest at (1, 1)
+    ...     name = "chain"
+    ...     def __init__(self):
+    ...         self.x = np.array([3.0, 0.5])
+    ...     def state(self):
+    ...         return self.x.copy()
+    ...     def set_state(self, x):
+    ...         self.x = np.array(x, dtype=float)
+    ...     def rates(self):
+    ...         return np.array([1.0 - self.x[0], self.x[0] - self.x[1]])
+    >>> model = Chain()
+    >>> forward_jacobian(model, model.state(), model.rates()).round(6)
+    array([[-1.,  0.],
+           [ 1., -1.]])
+    """
     steps = _steps(x, rates, 1e-7)
     jac = np.empty((len(x), len(x)))
     shifted = x.copy()
@@ -67,7 +172,25 @@ def forward_jacobian(model: StateAccess, x: np.ndarray, rates: np.ndarray) -> np
 
 
 def central_jacobian(model: StateAccess, x: np.ndarray) -> np.ndarray:
-    """Central-difference Jacobian d(dx/dt)/dx (2n evaluations), for linearisation and eigenvalues."""
+    """Central-difference Jacobian d(dx/dt)/dx (2n evaluations), for linearisation and eigenvalues.
+
+    Examples
+    --------
+    >>> class Chain:  # dx0/dt = 1 - x0, dx1/dt = x0 - x1: at rest at (1, 1)
+    ...     name = "chain"
+    ...     def __init__(self):
+    ...         self.x = np.array([3.0, 0.5])
+    ...     def state(self):
+    ...         return self.x.copy()
+    ...     def set_state(self, x):
+    ...         self.x = np.array(x, dtype=float)
+    ...     def rates(self):
+    ...         return np.array([1.0 - self.x[0], self.x[0] - self.x[1]])
+    >>> model = Chain()
+    >>> central_jacobian(model, np.array([1.0, 1.0])).round(9)
+    array([[-1.,  0.],
+           [ 1., -1.]])
+    """
     model.set_state(x)
     steps = _steps(x, np.zeros_like(x), 1e-6)
     jac = np.empty((len(x), len(x)))
@@ -84,22 +207,45 @@ def central_jacobian(model: StateAccess, x: np.ndarray) -> np.ndarray:
     return jac
 
 
-def newton(model: StateAccess, max_iterations: int = 100) -> bool:
-    """Newton from the model's current state; True when it converged (the model is left there)."""
+def newton(model: StateAccess, max_iterations: int = 100, held: np.ndarray | None = None) -> bool:
+    """Newton from the model's current state; True when it converged (the model is left there).
+
+    ``held``: boolean mask of states kept at their current value (see the module docstring).
+
+    Examples
+    --------
+    >>> class Chain:  # dx0/dt = 1 - x0, dx1/dt = x0 - x1: at rest at (1, 1)
+    ...     name = "chain"
+    ...     def __init__(self):
+    ...         self.x = np.array([3.0, 0.5])
+    ...     def state(self):
+    ...         return self.x.copy()
+    ...     def set_state(self, x):
+    ...         self.x = np.array(x, dtype=float)
+    ...     def rates(self):
+    ...         return np.array([1.0 - self.x[0], self.x[0] - self.x[1]])
+    >>> model = Chain()
+    >>> newton(model)
+    True
+    >>> model.state().round(12), model.rates().round(12)
+    (array([1., 1.]), array([0., 0.]))
+    """
     x = model.state()
+    free = np.ones(len(x), dtype=bool) if held is None else ~held
     for _ in range(max_iterations):
         rates = model.rates()
-        if not np.all(np.isfinite(rates)):
+        if not np.all(np.isfinite(rates[free])):
             return False
-        if converged(x, rates):
+        if converged(x[free], rates[free]):
             return True
-        jac = forward_jacobian(model, x, rates)
+        jac = forward_jacobian(model, x, rates)[np.ix_(free, free)]
+        step = np.zeros_like(x)
         try:
-            step = np.linalg.solve(jac, -rates)
+            step[free] = np.linalg.solve(jac, -rates[free])
         except np.linalg.LinAlgError:
             # Singular where a gland mass or drug state sits exactly at a degenerate point; the minimum
             # norm step still moves every other component correctly.
-            step = np.linalg.lstsq(jac, -rates, rcond=None)[0]
+            step[free] = np.linalg.lstsq(jac, -rates[free], rcond=None)[0]
         if not np.all(np.isfinite(step)):
             return False
         new = x + step
@@ -107,24 +253,65 @@ def newton(model: StateAccess, max_iterations: int = 100) -> bool:
         new[crossing] = x[crossing] * _SHRINK
         x = new
         model.set_state(x)
-    return converged(x, model.rates())
+    return converged(x[free], model.rates()[free])
 
 
-def max_relative_rate(model: StateAccess) -> float:
+def max_relative_rate(model: StateAccess, held: np.ndarray | None = None) -> float:
+    """Largest |dx/dt| relative to the state's own value (per day): how far from rest.
+
+    Examples
+    --------
+    >>> class Chain:  # dx0/dt = 1 - x0, dx1/dt = x0 - x1: at rest at (1, 1)
+    ...     name = "chain"
+    ...     def __init__(self):
+    ...         self.x = np.array([3.0, 0.5])
+    ...     def state(self):
+    ...         return self.x.copy()
+    ...     def set_state(self, x):
+    ...         self.x = np.array(x, dtype=float)
+    ...     def rates(self):
+    ...         return np.array([1.0 - self.x[0], self.x[0] - self.x[1]])
+    >>> model = Chain()
+    >>> max_relative_rate(model)  # x1 = 0.5 moves at 2.5 per day
+    5.0
+    """
     x, rates = model.state(), model.rates()
-    return float(np.max(np.abs(rates) / np.maximum(np.abs(x), 1e-12)))
+    free = np.ones(len(x), dtype=bool) if held is None else ~held
+    return float(np.max(np.abs(rates[free]) / np.maximum(np.abs(x[free]), 1e-12)))
 
 
 def solve(
-    model: StateAccess, presimulate: Callable[[float], None], restart: Callable[[], None]
+    model: StateAccess,
+    presimulate: Callable[[float], None],
+    restart: Callable[[], None],
+    held: np.ndarray | None = None,
 ) -> np.ndarray:
     """Steady state from the prepared model: Newton, else presimulation then Newton.
 
     ``presimulate(days)`` integrates the prepared model forward and puts it back to t = 0 with the
-    interventions as they stand there; ``restart()`` prepares the model again. Raises
-    :class:`SimulationError` when every attempt fails.
+    interventions as they stand there; ``restart()`` prepares the model again. ``held`` states keep their
+    prepared values, also after a presimulation. Raises :class:`SimulationError` when every attempt fails.
+
+    Examples
+    --------
+    >>> class Chain:  # dx0/dt = 1 - x0, dx1/dt = x0 - x1: at rest at (1, 1)
+    ...     name = "chain"
+    ...     def __init__(self):
+    ...         self.x = np.array([3.0, 0.5])
+    ...     def state(self):
+    ...         return self.x.copy()
+    ...     def set_state(self, x):
+    ...         self.x = np.array(x, dtype=float)
+    ...     def rates(self):
+    ...         return np.array([1.0 - self.x[0], self.x[0] - self.x[1]])
+    >>> model = Chain()
+    >>> def presimulate(days):  # a real caller integrates the model forward here
+    ...     pass
+    >>> solve(model, presimulate, restart=lambda: model.set_state([3.0, 0.5])).round(12)
+    array([1., 1.])
     """
-    if newton(model):
+    start = model.state()
+    if newton(model, held=held):
         return model.state()
     for days in _PRESIMULATION_DAYS:
         restart()
@@ -132,10 +319,15 @@ def solve(
             presimulate(days)
         except SimulationError:
             continue
-        if newton(model):
+        if held is not None:
+            x = model.state()
+            x[held] = start[held]
+            model.set_state(x)
+        if newton(model, held=held):
             return model.state()
     raise SimulationError(
-        f"steady state of {model.name!r} not found (max relative |dx/dt| = {max_relative_rate(model):.3g} "
+        f"steady state of {model.name!r} not found (max relative |dx/dt| = "
+        f"{max_relative_rate(model, held):.3g} "
         "per day after Newton and presimulation); the model may have no stable steady state with these "
         "changes"
     )

@@ -26,7 +26,14 @@ __all__ = ["assert_at_rest", "assert_reference_factors_are_one", "simulator"]
 
 
 def assert_at_rest(sim: Simulator, years: float = 50.0, tolerance: float = 1e-4) -> None:
-    """The reference state stays put: every state within ``tolerance`` (relative) over ``years``."""
+    """The reference state stays put: every state within ``tolerance`` (relative) over ``years``.
+
+    Examples
+    --------
+    >>> from pybrainbone import Simulator
+    >>> assert_at_rest(Simulator("bone_remodeling"), years=5)
+    >>> assert_at_rest(Simulator("bone_remodeling", organism="rat"), years=5)
+    """
     initial = sim.initial_values()[sim.state_ids].to_numpy()
     course = sim.simulate(end=years * 365.25, points=51, selections=sim.state_ids).to_numpy()
     drift = float(np.max(np.abs(course - initial) / np.maximum(np.abs(initial), 1e-30)))
@@ -36,7 +43,13 @@ def assert_at_rest(sim: Simulator, years: float = 50.0, tolerance: float = 1e-4)
 
 
 def assert_reference_factors_are_one(sim: Simulator, tolerance: float = 1e-12) -> None:
-    """Every effect factor (``F_*``, ``f_*``) and relative signal (``*_rel``) is 1 at the reference."""
+    """Every effect factor (``F_*``, ``f_*``) and relative signal (``*_rel``) is 1 at the reference.
+
+    Examples
+    --------
+    >>> from pybrainbone import Simulator
+    >>> assert_reference_factors_are_one(Simulator("bone_remodeling"))
+    """
     state = sim.initial_values()
     names = [v for v in sim.output_ids if re.search(r"(^|_)[fF]_|_rel$", v)]
     off = {n: float(state[n]) for n in names if abs(float(state[n]) - 1.0) > tolerance}

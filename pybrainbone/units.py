@@ -74,6 +74,14 @@ def signature(definition: libsbml.UnitDefinition) -> tuple[tuple[tuple[str, floa
 
     libSBML's ``UnitDefinition.areIdentical`` and ``areEquivalent`` ignore the scale (they call nM and
     pM identical), so units are compared by their SI form computed here.
+
+    Examples
+    --------
+    >>> from pybrainbone.build import compile_model
+    >>> model = libsbml.readSBMLFromString(compile_model("bone_remodeling").sbml).getModel()
+    >>> dimensions, factor = signature(model.getUnitDefinition("pM"))  # picomole per litre
+    >>> dimensions, float(f"{factor:.6g}")
+    ((('metre', -3.0), ('mole', 1.0)), 1e-09)
     """
     si = libsbml.UnitDefinition.convertToSI(definition)
     exponents: dict[str, float] = {}
@@ -144,6 +152,22 @@ def normalise_units(document: libsbml.SBMLDocument, declared: libsbml.Model | No
 
     ``declared`` is the main module as Antimony writes it in ``comp`` form: its own unit definitions and
     model-wide units (which the flat form loses) are restored and win over prefixed copies.
+
+    Examples
+    --------
+    >>> document = libsbml.SBMLDocument(3, 2)
+    >>> model = document.createModel()
+    >>> for unit_id in ("pmol", "core_pmol"):  # the same unit twice, as Antimony's flattening writes it
+    ...     unit = model.createUnitDefinition().createUnit()
+    ...     _ = unit.getParentSBMLObject().getParentSBMLObject().setId(unit_id)
+    ...     _ = unit.setKind(libsbml.UNIT_KIND_MOLE), unit.setExponent(1)
+    ...     _ = unit.setScale(-12), unit.setMultiplier(1)
+    >>> amount = model.createParameter()
+    >>> _ = amount.setId("RANKL_pool"), amount.setUnits("core_pmol")
+    >>> normalise_units(document)  # one reference repaired, one definition dropped
+    2
+    >>> amount.getUnits(), [definition.getId() for definition in model.getListOfUnitDefinitions()]
+    ('pmol', ['pmol'])
     """
     model = document.getModel()
     if model is None:

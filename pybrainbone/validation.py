@@ -9,7 +9,14 @@ import libsbml
 
 @dataclass(frozen=True)
 class ValidationMessage:
-    """One libSBML diagnostic."""
+    """One libSBML diagnostic.
+
+    Examples
+    --------
+    >>> message = ValidationMessage("Warning", "Units consistency", 12, "The units of the\\n rule differ.")
+    >>> message.severity, message.line
+    ('Warning', 12)
+    """
 
     severity: str
     category: str
@@ -17,13 +24,29 @@ class ValidationMessage:
     message: str
 
     def one_line(self) -> str:
+        """The message on one line: severity, category, SBML line and text.
+
+        Examples
+        --------
+        >>> message = ValidationMessage("Warning", "Units", 12, "The units of\\n the rule differ.")
+        >>> message.one_line()
+        'Warning [Units] SBML line 12: The units of the rule differ.'
+        """
         text = " ".join(self.message.split())
         return f"{self.severity} [{self.category}] SBML line {self.line}: {text}"
 
 
 @dataclass(frozen=True)
 class ValidationReport:
-    """All diagnostics of one SBML document, split the way pybrainbone judges them."""
+    """All diagnostics of one SBML document, split the way pybrainbone judges them.
+
+    Examples
+    --------
+    >>> from pybrainbone.build import compile_model
+    >>> report = validate_sbml(compile_model("bone_remodeling").sbml)
+    >>> report.ok, len(report.errors), len(report.unit_warnings)
+    (True, 0, 0)
+    """
 
     errors: tuple[ValidationMessage, ...] = field(default_factory=tuple)
     unit_warnings: tuple[ValidationMessage, ...] = field(default_factory=tuple)
@@ -31,7 +54,16 @@ class ValidationReport:
 
     @property
     def ok(self) -> bool:
-        """True when there are no errors and no unit-consistency warnings."""
+        """True when there are no errors and no unit-consistency warnings.
+
+        Examples
+        --------
+        >>> ValidationReport().ok
+        True
+        >>> scale = ValidationMessage("Warning", "unit scale", 3, "mg/L in ug/L")
+        >>> ValidationReport(unit_warnings=(scale,)).ok
+        False
+        """
         return not self.errors and not self.unit_warnings
 
 
@@ -40,6 +72,26 @@ def scale_mismatches(document: libsbml.SBMLDocument) -> list[ValidationMessage]:
 
     libSBML's unit checks compare units without their scale, so a factor-of-1000 slip passes them; this
     compares each rule's derived units with its variable's declared units including the SI factor.
+
+    Examples
+    --------
+    >>> import antimony
+    >>> antimony.clearPreviousLoads()
+    >>> antimony.loadAntimonyString(
+    ...     "model dosing()\\n"
+    ...     "  unit mg_per_L = 1e-3 gram / litre\\n"
+    ...     "  unit ug_per_L = 1e-6 gram / litre\\n"
+    ...     "  dose = 2 mg_per_L\\n"
+    ...     "  concentration := dose\\n"
+    ...     "  concentration has ug_per_L\\n"
+    ...     "end\\n") > 0
+    True
+    >>> document = libsbml.readSBMLFromString(antimony.getSBMLString("dosing"))
+    >>> antimony.clearPreviousLoads()
+    >>> (mismatch,) = scale_mismatches(document)
+    >>> print(mismatch.message)
+    the rule for 'concentration' computes 0.001 x SI {'kilogram': 1.0, 'metre': -3.0} but 'concentration'
+    is declared as 1e-06 x SI {'kilogram': 1.0, 'metre': -3.0}
     """
     from pybrainbone.units import signature  # local: units imports nothing from here, keep it that way
 
@@ -75,7 +127,15 @@ def scale_mismatches(document: libsbml.SBMLDocument) -> list[ValidationMessage]:
 
 
 def validate_document(document: libsbml.SBMLDocument) -> ValidationReport:
-    """Run libSBML's full consistency checks, units included, plus our unit-scale check on ``document``."""
+    """Run libSBML's full consistency checks, units included, plus our unit-scale check on ``document``.
+
+    Examples
+    --------
+    >>> from pybrainbone.build import compile_model
+    >>> document = libsbml.readSBMLFromString(compile_model("bone_remodeling").sbml)
+    >>> validate_document(document).ok
+    True
+    """
     document.setConsistencyChecks(libsbml.LIBSBML_CAT_UNITS_CONSISTENCY, True)
     document.checkConsistency()
     errors, unit_warnings, other = [], [], []
@@ -98,5 +158,15 @@ def validate_document(document: libsbml.SBMLDocument) -> ValidationReport:
 
 
 def validate_sbml(sbml: str) -> ValidationReport:
-    """Validate an SBML string (see :func:`validate_document`)."""
+    """Validate an SBML string (see :func:`validate_document`).
+
+    Examples
+    --------
+    >>> from pybrainbone.build import compile_model
+    >>> validate_sbml(compile_model("bone_remodeling").sbml).ok
+    True
+    >>> report = validate_sbml("<sbml>not SBML</sbml>")
+    >>> report.ok, report.errors[0].severity
+    (False, 'Error')
+    """
     return validate_document(libsbml.readSBMLFromString(sbml))

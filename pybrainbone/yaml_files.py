@@ -52,9 +52,25 @@ def _check_events(text: str) -> None:
 
 
 class StrictLoader(_Base):  # type: ignore[misc]
-    """PyYAML's safe loader that refuses duplicate keys (aliases and depth are checked before it runs)."""
+    """PyYAML's safe loader that refuses duplicate keys (aliases and depth are checked before it runs).
+
+    Examples
+    --------
+    >>> yaml.load("id: pth\\narms: [control, treated]\\n", Loader=StrictLoader)
+    {'id': 'pth', 'arms': ['control', 'treated']}
+    """
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        """Construct a mapping, refusing a key given twice (PyYAML would keep the last).
+
+        Examples
+        --------
+        >>> try:
+        ...     yaml.load("a: 1\\nb: 2\\na: 3\\n", Loader=StrictLoader)
+        ... except yaml.YAMLError as exc:
+        ...     print(exc.problem)
+        duplicate key 'a' (first at line 1); give each key once
+        """
         if isinstance(node, yaml.MappingNode):
             self.flatten_mapping(node)
             seen: dict[Any, Any] = {}
@@ -88,7 +104,17 @@ def _yaml_message(exc: yaml.YAMLError, origin: str) -> str:
 
 
 def parse_yaml(text: str, error: type[Exception], origin: str) -> Any:
-    """Parse YAML ``text`` strictly; raise ``error`` ("<origin>:<line>: not valid YAML: ...") otherwise."""
+    """Parse YAML ``text`` strictly; raise ``error`` ("<origin>:<line>: not valid YAML: ...") otherwise.
+
+    Examples
+    --------
+    >>> parse_yaml("id: pth\\nchanges: {P_PTH_ext: 100}\\n", ValueError, "pth.yaml")
+    {'id': 'pth', 'changes': {'P_PTH_ext': 100}}
+    >>> parse_yaml("a: &x 1\\nb: *x\\n", ValueError, "pth.yaml")
+    Traceback (most recent call last):
+    ...
+    ValueError: pth.yaml:2: not valid YAML: YAML aliases are not allowed (*x); write the value out
+    """
     try:
         _check_events(text)
         return yaml.load(text, Loader=StrictLoader)  # a SafeLoader: no arbitrary objects
@@ -99,7 +125,21 @@ def parse_yaml(text: str, error: type[Exception], origin: str) -> Any:
 
 
 def read_text(path: str | Path, error: type[PyBrainBoneError], what: str, max_bytes: int = MAX_BYTES) -> str:
-    """The UTF-8 text of the regular file ``path``; ``error`` says plainly why it cannot be read."""
+    """The UTF-8 text of the regular file ``path``; ``error`` says plainly why it cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pybrainbone.errors import InputFileError
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = (Path(folder) / "note.txt").write_bytes("\\ufeffbone\\n".encode())
+    ...     print(repr(read_text(Path(folder) / "note.txt", InputFileError, "note")))
+    'bone\\n'
+    >>> read_text("no/such/note.txt", InputFileError, "note")
+    Traceback (most recent call last):
+    ...
+    pybrainbone.errors.InputFileError: no note at no/such/note.txt
+    """
     path = Path(path)
     try:
         info = path.stat()
@@ -136,5 +176,15 @@ def read_text(path: str | Path, error: type[PyBrainBoneError], what: str, max_by
 
 
 def read_yaml(path: str | Path, error: type[PyBrainBoneError], what: str) -> Any:
-    """Parse the YAML file ``path`` strictly; raise ``error`` naming the file (and line) otherwise."""
+    """Parse the YAML file ``path`` strictly; raise ``error`` naming the file (and line) otherwise.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pybrainbone.errors import InputFileError
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = (Path(folder) / "problem.yaml").write_text("relative: 0.1\\nparameters: [core_A_OBa]\\n")
+    ...     print(read_yaml(Path(folder) / "problem.yaml", InputFileError, "problem file"))
+    {'relative': 0.1, 'parameters': ['core_A_OBa']}
+    """
     return parse_yaml(read_text(path, error, what), error, str(path))

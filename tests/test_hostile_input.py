@@ -530,7 +530,14 @@ API_CASES: list[tuple[str, Callable[[Path], Any]]] = [
     ("write-onto-fifo", lambda p: _write(p, os.mkfifo)),
     ("write-onto-directory", lambda p: _write(p, Path.mkdir)),
     ("staged-directory-onto-file", lambda p: _staged(p)),
+    ("import-sedml-text-not-xml", lambda p: _import_sedml("x" * 10**5)),
 ]
+
+
+def _import_sedml(source: str) -> Any:
+    from pybrainbone.experiments.sedml import import_sedml
+
+    return import_sedml(source)
 
 
 def _spec_data(changes: dict[str, Any]) -> Any:

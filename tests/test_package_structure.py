@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "pybrainbone"
-#: Longest function allowed without a ``# long: <reason>`` comment on its ``def`` line.
+#: Longest function allowed without a ``# long: <reason>`` comment on its ``def`` line (its docstring,
+#: examples included, not counted: documentation does not make a function harder to read).
 MAX_FUNCTION_LINES = 60
 
 
@@ -72,18 +73,29 @@ def test_no_import_cycles() -> None:
             assert cycle is None, "import cycle: " + " -> ".join(cycle)
 
 
+def _docstring_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    """Lines of the function's docstring (0 without one)."""
+    first = node.body[0]
+    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)):
+        return 0
+    if not isinstance(first.value.value, str):
+        return 0
+    return (first.end_lineno or first.lineno) - first.lineno + 1
+
+
 def test_functions_are_short_or_say_why() -> None:
     long = []
     for path in sorted(PACKAGE.rglob("*.py")):
         lines = path.read_text(encoding="utf-8").splitlines()
         for node in ast.walk(ast.parse("\n".join(lines))):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                size = (node.end_lineno or node.lineno) - node.lineno + 1
+                size = (node.end_lineno or node.lineno) - node.lineno + 1 - _docstring_lines(node)
                 if size > MAX_FUNCTION_LINES and "# long:" not in lines[node.lineno - 1]:
                     long.append(
                         f"{path.relative_to(PACKAGE.parent)}:{node.lineno} {node.name} ({size} lines)"
                     )
-    assert not long, "functions over 60 lines without a '# long: <reason>' comment: " + "; ".join(long)
+    message = "functions over 60 lines (docstring aside) without a '# long: <reason>' comment: "
+    assert not long, message + "; ".join(long)
 
 
 def test_importing_the_package_changes_no_matplotlib_or_roadrunner_state() -> None:

@@ -110,19 +110,42 @@ def _checked() -> np.errstate:
 
 
 class ExpressionError(PyBrainBoneError, ValueError):
-    """An expression that is not plain arithmetic over ``arm.variable`` references, or has no value."""
+    """An expression that is not plain arithmetic over ``arm.variable`` references, or has no value.
+
+    Examples
+    --------
+    >>> parse_expression("treated.BMD // 2")
+    Traceback (most recent call last):
+    ...
+    pybrainbone.experiments.expressions.ExpressionError: FloorDiv is not allowed in 'treated.BMD // 2'; ...
+    >>> issubclass(ExpressionError, ValueError)
+    True
+    """
 
 
 @dataclass(frozen=True)
 class Expression:
-    """A parsed and checked data-generator expression (make one with :func:`parse_expression`)."""
+    """A parsed and checked data-generator expression (make one with :func:`parse_expression`).
+
+    Examples
+    --------
+    >>> expression = parse_expression("sqrt(treated.OCa * control.OCa)")
+    >>> expression.text, type(expression.tree).__name__
+    ('sqrt(treated.OCa * control.OCa)', 'Call')
+    """
 
     text: str
     tree: ast.expr
 
     @property
     def references(self) -> set[tuple[str, str]]:
-        """The (arm, variable) pairs the expression reads."""
+        """The (arm, variable) pairs the expression reads.
+
+        Examples
+        --------
+        >>> sorted(parse_expression("100 * (treated.BMD / control.BMD - 1) + treated.BV").references)
+        [('control', 'BMD'), ('treated', 'BMD'), ('treated', 'BV')]
+        """
         return {
             (n.value.id, n.attr)
             for n in ast.walk(self.tree)
@@ -138,6 +161,19 @@ class Expression:
         by zero, an invalid operation, or a non-finite input) ``on_invalid="raise"`` raises
         :class:`ExpressionError` naming the sub-expression and the operation; ``"nan"`` returns NaN
         there (evaluate with ``"raise"`` first to learn the reason).
+
+        Examples
+        --------
+        >>> expression = parse_expression("100 * (treated.BMD / control.BMD - 1)")
+        >>> expression.evaluate({("treated", "BMD"): np.array([100.0, 95.0]), ("control", "BMD"): 100.0})
+        array([ 0., -5.])
+        >>> expression.evaluate({("treated", "BMD"): 1.0, ("control", "BMD"): 0.0})
+        Traceback (most recent call last):
+        ...
+        pybrainbone.experiments.expressions.ExpressionError: division by zero in 'treated.BMD / control.BMD'
+        of ...
+        >>> expression.evaluate({("treated", "BMD"): 1.0, ("control", "BMD"): 0.0}, on_invalid="nan")
+        nan
         """
         if on_invalid not in ("raise", "nan"):
             raise ValueError(f"on_invalid must be 'raise' or 'nan', not {on_invalid!r}")
@@ -159,7 +195,15 @@ class Expression:
         return float(result) if result.ndim == 0 else result
 
     def infix(self, name: Callable[[str, str], str] = lambda arm, var: f"{arm}_{var}") -> str:
-        """SBML L3 infix text with each ``arm.variable`` renamed (for SED-ML MathML)."""
+        """SBML L3 infix text with each ``arm.variable`` renamed (for SED-ML MathML).
+
+        Examples
+        --------
+        >>> parse_expression("-treated.x ** 2 / log(control.x)").infix()
+        '-(treated_x ^ 2) / ln(control_x)'
+        >>> parse_expression("a.x + (b.x + 1)").infix(lambda arm, variable: f"{variable}_of_{arm}")
+        'x_of_a + (x_of_b + 1)'
+        """
         return _infix(self.tree, name)
 
 
@@ -167,7 +211,22 @@ class Expression:
 # returned Expression is frozen and nobody mutates its tree.
 @lru_cache(maxsize=1024)
 def parse_expression(text: str) -> Expression:
-    """Parse and check ``text``; raise :class:`ExpressionError` saying what is not allowed."""
+    """Parse and check ``text``; raise :class:`ExpressionError` saying what is not allowed.
+
+    Examples
+    --------
+    >>> parse_expression("exp(-treated.t / 365)").text
+    'exp(-treated.t / 365)'
+    >>> parse_expression("treated.OCa / 0")
+    Traceback (most recent call last):
+    ...
+    pybrainbone.experiments.expressions.ExpressionError: division by zero in 'treated.OCa / 0'
+    >>> parse_expression("OCa + 1")
+    Traceback (most recent call last):
+    ...
+    pybrainbone.experiments.expressions.ExpressionError: OCa: write model variables as arm.variable (e.g.
+    treated.BMD) in 'OCa + 1'
+    """
     if not isinstance(text, str):
         raise ExpressionError(f"an expression must be text, not {type(text).__name__}")
     if len(text) > MAX_LENGTH:

@@ -14,7 +14,26 @@ if TYPE_CHECKING:  # results display themselves with this figure, so it cannot i
 
 
 def plot_experiment(result: ExperimentResult) -> Figure:
-    """Every plot output (or every data generator if there is none), targets drawn where they are checked."""
+    """Every plot output (or every data generator if there is none), targets drawn where they are checked.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.runner import Runner
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "control": "control",
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)",
+    ...                          "unit": "%"}],
+    ...     "targets": [{"id": "ctx_up", "data_generator": "dCTX", "direction": "up",
+    ...                  "source": "Lemaire 2004"}]})
+    >>> result = Runner().run(exp)
+    >>> fig = plot_experiment(result)
+    >>> [ax.get_title() for ax in fig.axes], fig.axes[0].get_ylabel()
+    (['dCTX'], 'value [%]')
+    """
     exp = result.experiment
     plots = [o for o in exp.outputs if isinstance(o, Plot)]
     if not plots:

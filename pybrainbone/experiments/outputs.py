@@ -14,7 +14,28 @@ from pybrainbone.plotting import save_figure
 
 
 def summary(result: ExperimentResult) -> dict[str, Any]:
-    """The JSON summary of one run: the experiment, its targets, measured values, pass/fail."""
+    """The JSON summary of one run: the experiment, its targets, measured values, pass/fail.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.runner import Runner
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "control": "control",
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)",
+    ...                          "unit": "%"}],
+    ...     "targets": [{"id": "ctx_up", "data_generator": "dCTX", "direction": "up",
+    ...                  "source": "Lemaire 2004"}]})
+    >>> result = Runner().run(exp)
+    >>> record = summary(result)
+    >>> record["experiment"], record["passed"], record["failed"], record["targets"][0]["target"]
+    ('pth', 1, 0, 'ctx_up')
+    >>> round(record["targets"][0]["value"], 1)  # percent change of CTX after a year of PTH
+    17.9
+    """
     exp = result.experiment
     return {
         "experiment": exp.id,
@@ -39,7 +60,27 @@ def _finite(row: dict[str, Any]) -> dict[str, Any]:
 
 def write_outputs(result: ExperimentResult, out_dir: str | Path, figure: bool = True) -> list[Path]:
     """Write ``<id>.csv`` (tidy data generators), ``<id>.summary.json`` (targets and provenance),
-    ``<id>.nc`` (NetCDF: the data generators with units and provenance) and ``<id>.png`` atomically."""
+    ``<id>.nc`` (NetCDF: the data generators with units and provenance) and ``<id>.png`` atomically.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.runner import Runner
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "control": "control",
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)",
+    ...                          "unit": "%"}],
+    ...     "targets": [{"id": "ctx_up", "data_generator": "dCTX", "direction": "up",
+    ...                  "source": "Lemaire 2004"}]})
+    >>> result = Runner().run(exp)
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     print([path.name for path in write_outputs(result, folder)])
+    ['pth.csv', 'pth.summary.json', 'pth.nc', 'pth.png']
+    """
     out = Path(out_dir)
     exp = result.experiment
     paths = [out / f"{exp.id}.csv", out / f"{exp.id}.summary.json", out / f"{exp.id}.nc"]

@@ -56,7 +56,25 @@ def _frozen(values: Mapping[str, float]) -> Mapping[str, float]:
 
 @dataclass(frozen=True)
 class Run:
-    """One simulation: an arm's task, or one value of a scan over an arm."""
+    """One simulation: an arm's task, or one value of a scan over an arm.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> from pybrainbone.simulator import Simulator
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling", "organism": "rat", "changes": {"P_OPG_ext": 10},
+    ...     "simulation": {"type": "uniform_time_course", "end": 30, "points": 2},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "scans": [{"id": "doses", "arm": "treated", "parameter": "P_PTH_ext", "values": [50, 200]}],
+    ...     "data_generators": [{"id": "d", "expression": "treated.OCa / control.OCa"},
+    ...                         {"id": "dose", "expression": "doses.OCa / control.OCa"}]})
+    >>> plan = resolve(exp, Simulator("bone_remodeling"))
+    >>> plan.runs[1]
+    Run(task='treated', arm='treated', variables=('OCa',), scan_parameter=None, scan_value=None)
+    >>> plan.runs[-1]
+    Run(task='doses', arm='treated', variables=('OCa',), scan_parameter='P_PTH_ext', scan_value=200.0)
+    """
 
     task: str
     arm: str
@@ -67,7 +85,25 @@ class Run:
 
 @dataclass(frozen=True)
 class Plan:
-    """Every run of an experiment, with the changes each applies (see the module docstring for the order)."""
+    """Every run of an experiment, with the changes each applies (see the module docstring for the order).
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> from pybrainbone.simulator import Simulator
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling", "organism": "rat", "changes": {"P_OPG_ext": 10},
+    ...     "simulation": {"type": "uniform_time_course", "end": 30, "points": 2},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "scans": [{"id": "doses", "arm": "treated", "parameter": "P_PTH_ext", "values": [50, 200]}],
+    ...     "data_generators": [{"id": "d", "expression": "treated.OCa / control.OCa"},
+    ...                         {"id": "dose", "expression": "doses.OCa / control.OCa"}]})
+    >>> plan = resolve(exp, Simulator("bone_remodeling"))
+    >>> plan.model, plan.shared, len(plan.runs), plan.options.relative_tolerance
+    ('bone_remodeling', {'P_OPG_ext': 10.0}, 4, 1e-09)
+    >>> sorted(plan.preset)[:3]  # the rat preset: faster bone-cell rates
+    ['A_OBa', 'A_OCa', 'D_OBp']
+    """
 
     experiment: Experiment
     model: str
@@ -81,18 +117,89 @@ class Plan:
 
     @property
     def arms(self) -> tuple[Run, ...]:
-        """The runs that are arms' own tasks (not scan values)."""
+        """The runs that are arms' own tasks (not scan values).
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.spec import Experiment
+        >>> from pybrainbone.simulator import Simulator
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling", "organism": "rat", "changes": {"P_OPG_ext": 10},
+        ...     "simulation": {"type": "uniform_time_course", "end": 30, "points": 2},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "scans": [{"id": "doses", "arm": "treated", "parameter": "P_PTH_ext", "values": [50, 200]}],
+        ...     "data_generators": [{"id": "d", "expression": "treated.OCa / control.OCa"},
+        ...                         {"id": "dose", "expression": "doses.OCa / control.OCa"}]})
+        >>> plan = resolve(exp, Simulator("bone_remodeling"))
+        >>> [run.task for run in plan.arms]
+        ['control', 'treated']
+        """
         return tuple(r for r in self.runs if r.scan_parameter is None)
 
     def scan_runs(self, scan_id: str) -> tuple[Run, ...]:
+        """The runs of scan ``scan_id``, one per value, in the scan's order.
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.spec import Experiment
+        >>> from pybrainbone.simulator import Simulator
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling", "organism": "rat", "changes": {"P_OPG_ext": 10},
+        ...     "simulation": {"type": "uniform_time_course", "end": 30, "points": 2},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "scans": [{"id": "doses", "arm": "treated", "parameter": "P_PTH_ext", "values": [50, 200]}],
+        ...     "data_generators": [{"id": "d", "expression": "treated.OCa / control.OCa"},
+        ...                         {"id": "dose", "expression": "doses.OCa / control.OCa"}]})
+        >>> plan = resolve(exp, Simulator("bone_remodeling"))
+        >>> [run.scan_value for run in plan.scan_runs("doses")]
+        [50.0, 200.0]
+        """
         return tuple(r for r in self.runs if r.task == scan_id and r.scan_parameter is not None)
 
     def base(self, sample: Values | None = None) -> dict[str, float]:
-        """Steps 1-3: what every run of this plan starts with."""
+        """Steps 1-3: what every run of this plan starts with.
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.spec import Experiment
+        >>> from pybrainbone.simulator import Simulator
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling", "organism": "rat", "changes": {"P_OPG_ext": 10},
+        ...     "simulation": {"type": "uniform_time_course", "end": 30, "points": 2},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "scans": [{"id": "doses", "arm": "treated", "parameter": "P_PTH_ext", "values": [50, 200]}],
+        ...     "data_generators": [{"id": "d", "expression": "treated.OCa / control.OCa"},
+        ...                         {"id": "dose", "expression": "doses.OCa / control.OCa"}]})
+        >>> plan = resolve(exp, Simulator("bone_remodeling"))
+        >>> base = plan.base({"P_TGFb_ext": 1.0})
+        >>> base["P_OPG_ext"], base["P_TGFb_ext"], round(base["A_OCa"] / plan.preset["A_OCa"], 1)
+        (10.0, 1.0, 1.0)
+        """
         return {**self.preset, **self.shared, **(sample or {})}
 
     def pre_equilibration_condition(self, sample: Values | None = None) -> dict[str, float] | None:
-        """The changes whose steady state every run starts from (None without pre-equilibration)."""
+        """The changes whose steady state every run starts from (None without pre-equilibration).
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.spec import Experiment
+        >>> from pybrainbone.simulator import Simulator
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling", "organism": "rat", "changes": {"P_OPG_ext": 10},
+        ...     "simulation": {"type": "uniform_time_course", "end": 30, "points": 2},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "scans": [{"id": "doses", "arm": "treated", "parameter": "P_PTH_ext", "values": [50, 200]}],
+        ...     "data_generators": [{"id": "d", "expression": "treated.OCa / control.OCa"},
+        ...                         {"id": "dose", "expression": "doses.OCa / control.OCa"}]})
+        >>> plan = resolve(exp, Simulator("bone_remodeling"))
+        >>> plan.pre_equilibration_condition() is None  # this experiment starts from the reference
+        True
+        >>> exp2 = Experiment.model_validate(
+        ...     {**exp.model_dump(), "pre_equilibration": {"changes": {"P_PTH_ext": 50}}})
+        >>> condition = resolve(exp2, Simulator("bone_remodeling")).pre_equilibration_condition()
+        >>> condition["P_PTH_ext"], condition["P_OPG_ext"]
+        (50.0, 10.0)
+        """
         if self.pre_equilibration is None:
             return None
         return {**self.base(sample), **self.pre_equilibration}
@@ -100,7 +207,27 @@ class Plan:
     def changes(
         self, run: Run, sample: Values | None = None, start_state: Values | None = None
     ) -> dict[str, float]:
-        """Everything ``run`` sets at its start, in the plan's order (later wins)."""
+        """Everything ``run`` sets at its start, in the plan's order (later wins).
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.spec import Experiment
+        >>> from pybrainbone.simulator import Simulator
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling", "organism": "rat", "changes": {"P_OPG_ext": 10},
+        ...     "simulation": {"type": "uniform_time_course", "end": 30, "points": 2},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "scans": [{"id": "doses", "arm": "treated", "parameter": "P_PTH_ext", "values": [50, 200]}],
+        ...     "data_generators": [{"id": "d", "expression": "treated.OCa / control.OCa"},
+        ...                         {"id": "dose", "expression": "doses.OCa / control.OCa"}]})
+        >>> plan = resolve(exp, Simulator("bone_remodeling"))
+        >>> treated, last_dose = plan.runs[1], plan.runs[-1]
+        >>> changes = plan.changes(treated)
+        >>> changes["P_OPG_ext"], changes["P_PTH_ext"]  # shared changes, then the arm's own
+        (10.0, 100.0)
+        >>> plan.changes(last_dose)["P_PTH_ext"]  # the scan's value wins over its arm's
+        200.0
+        """
         own = self.arm_changes[run.arm]
         changes = self.base(sample)
         changes.update(own)
@@ -115,7 +242,23 @@ class Plan:
         return changes
 
     def restricted(self, tasks: Iterable[str]) -> Plan:
-        """The same plan with only the runs of ``tasks`` (what one output needs)."""
+        """The same plan with only the runs of ``tasks`` (what one output needs).
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.spec import Experiment
+        >>> from pybrainbone.simulator import Simulator
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling", "organism": "rat", "changes": {"P_OPG_ext": 10},
+        ...     "simulation": {"type": "uniform_time_course", "end": 30, "points": 2},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "scans": [{"id": "doses", "arm": "treated", "parameter": "P_PTH_ext", "values": [50, 200]}],
+        ...     "data_generators": [{"id": "d", "expression": "treated.OCa / control.OCa"},
+        ...                         {"id": "dose", "expression": "doses.OCa / control.OCa"}]})
+        >>> plan = resolve(exp, Simulator("bone_remodeling"))
+        >>> [run.task for run in plan.restricted(["control", "doses"]).runs]
+        ['control', 'doses', 'doses']
+        """
         keep = set(tasks)
         return replace(self, runs=tuple(r for r in self.runs if r.task in keep))
 
@@ -131,7 +274,20 @@ def _needed_variables(experiment: Experiment, sim: Simulator) -> dict[str, tuple
 
 
 def check_names(experiment: Experiment, sim: Simulator) -> None:
-    """Every changed name and every referenced variable exists in the model (with near matches)."""
+    """Every changed name and every referenced variable exists in the model (with near matches).
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> from pybrainbone.simulator import Simulator
+    >>> exp = Experiment.model_validate({
+    ...     "id": "typo", "model": "bone_remodeling", "simulation": {"type": "steady_state"},
+    ...     "arms": [{"id": "treated", "changes": {"P_PTH_extt": 100}}]})
+    >>> check_names(exp, Simulator("bone_remodeling"))
+    Traceback (most recent call last):
+    ...
+    pybrainbone.errors.PyBrainBoneError: arms[treated].changes: unknown parameter 'P_PTH_extt' in model ...
+    """
     settable = [*sim.parameter_ids, *sim.state_ids]
     readable = [*sim.variable_ids, *sim.parameter_ids]
     changed: list[tuple[str, str]] = [("changes", n) for n in experiment.changes]
@@ -150,7 +306,27 @@ def check_names(experiment: Experiment, sim: Simulator) -> None:
 
 
 def resolve(experiment: Experiment, sim: Simulator) -> Plan:
-    """The plan of ``experiment`` on the model loaded in ``sim`` (names checked against it)."""
+    """The plan of ``experiment`` on the model loaded in ``sim`` (names checked against it).
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> from pybrainbone.simulator import Simulator
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling", "organism": "rat", "changes": {"P_OPG_ext": 10},
+    ...     "simulation": {"type": "uniform_time_course", "end": 30, "points": 2},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "scans": [{"id": "doses", "arm": "treated", "parameter": "P_PTH_ext", "values": [50, 200]}],
+    ...     "data_generators": [{"id": "d", "expression": "treated.OCa / control.OCa"},
+    ...                         {"id": "dose", "expression": "doses.OCa / control.OCa"}]})
+    >>> plan = resolve(exp, Simulator("bone_remodeling"))
+    >>> [(run.task, run.scan_value) for run in plan.runs]
+    [('control', None), ('treated', None), ('doses', 50.0), ('doses', 200.0)]
+    >>> resolve(exp, Simulator("cart"))
+    Traceback (most recent call last):
+    ...
+    pybrainbone.errors.PyBrainBoneError: 'pth' runs model 'bone_remodeling', not 'cart'
+    """
     if sim.name != experiment.model:
         raise PyBrainBoneError(f"{experiment.id!r} runs model {experiment.model!r}, not {sim.name!r}")
     check_names(experiment, sim)
@@ -174,13 +350,40 @@ def resolve(experiment: Experiment, sim: Simulator) -> Plan:
 
 
 class StartStates:
-    """Pre-equilibrated start states, each steady state solved once per condition."""
+    """Pre-equilibrated start states, each steady state solved once per condition.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> from pybrainbone.simulator import Simulator
+    >>> sim = Simulator("bone_remodeling")
+    >>> exp = Experiment.model_validate({
+    ...     "id": "after_pth", "model": "bone_remodeling", "simulation": {"type": "steady_state"},
+    ...     "pre_equilibration": {"changes": {"P_PTH_ext": 100}}, "arms": [{"id": "stopped"}]})
+    >>> starts = StartStates()
+    >>> first = starts.for_plan(resolve(exp, sim), sim)
+    >>> first is starts.for_plan(resolve(exp, sim), sim)  # solved once per condition
+    True
+    """
 
     def __init__(self) -> None:
         self._cache: dict[tuple[str, tuple[tuple[str, float], ...]], dict[str, float]] = {}
 
     def for_plan(self, plan: Plan, sim: Simulator, sample: Values | None = None) -> dict[str, float]:
-        """Every state at the pre-equilibrated steady state (empty without pre-equilibration)."""
+        """Every state at the pre-equilibrated steady state (empty without pre-equilibration).
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.spec import Experiment
+        >>> from pybrainbone.simulator import Simulator
+        >>> sim = Simulator("bone_remodeling")
+        >>> exp = Experiment.model_validate({
+        ...     "id": "after_pth", "model": "bone_remodeling", "simulation": {"type": "steady_state"},
+        ...     "pre_equilibration": {"changes": {"P_PTH_ext": 100}}, "arms": [{"id": "stopped"}]})
+        >>> start = StartStates().for_plan(resolve(exp, sim), sim)
+        >>> sorted(start) == sorted(sim.state_ids), round(start["OCa"] * 1e4, 3)
+        (True, 9.51)
+        """
         condition = plan.pre_equilibration_condition(sample)
         if condition is None:
             return {}
@@ -192,7 +395,25 @@ class StartStates:
 
 
 def simulate_run(sim: Simulator, plan: Plan, run: Run, changes: Values) -> pd.DataFrame:
-    """One run: its time course on the plan's grid, or its steady state as a one-row frame (time = inf)."""
+    """One run: its time course on the plan's grid, or its steady state as a one-row frame (time = inf).
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> from pybrainbone.simulator import Simulator
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling", "organism": "rat", "changes": {"P_OPG_ext": 10},
+    ...     "simulation": {"type": "uniform_time_course", "end": 30, "points": 2},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "scans": [{"id": "doses", "arm": "treated", "parameter": "P_PTH_ext", "values": [50, 200]}],
+    ...     "data_generators": [{"id": "d", "expression": "treated.OCa / control.OCa"},
+    ...                         {"id": "dose", "expression": "doses.OCa / control.OCa"}]})
+    >>> plan = resolve(exp, Simulator("bone_remodeling"))
+    >>> run = plan.runs[1]
+    >>> frame = simulate_run(Simulator("bone_remodeling"), plan, run, plan.changes(run))
+    >>> frame.index.tolist(), list(frame.columns)
+    ([0.0, 30.0], ['OCa'])
+    """
     variables = list(run.variables)
     if isinstance(plan.simulation, SteadyState):
         state = sim.steady_state(changes, selections=variables)
@@ -216,6 +437,23 @@ def execute(
     sample: Values | None = None,
     start_states: StartStates | None = None,
 ) -> list[tuple[Run, pd.DataFrame]]:
-    """Every run of ``plan`` on ``sim`` (with ``sample`` as step 3), in plan order."""
+    """Every run of ``plan`` on ``sim`` (with ``sample`` as step 3), in plan order.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> from pybrainbone.simulator import Simulator
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling", "organism": "rat", "changes": {"P_OPG_ext": 10},
+    ...     "simulation": {"type": "uniform_time_course", "end": 30, "points": 2},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "scans": [{"id": "doses", "arm": "treated", "parameter": "P_PTH_ext", "values": [50, 200]}],
+    ...     "data_generators": [{"id": "d", "expression": "treated.OCa / control.OCa"},
+    ...                         {"id": "dose", "expression": "doses.OCa / control.OCa"}]})
+    >>> plan = resolve(exp, Simulator("bone_remodeling"))
+    >>> results = execute(plan, Simulator("bone_remodeling"))
+    >>> [(run.task, run.scan_value, frame.shape) for run, frame in results]
+    [('control', None, (2, 1)), ('treated', None, (2, 1)), ('doses', 50.0, (2, 1)), ('doses', 200.0, (2, 1))]
+    """
     start = (start_states or StartStates()).for_plan(plan, sim, sample)
     return [(run, simulate_run(sim, plan, run, plan.changes(run, sample, start))) for run in plan.runs]

@@ -24,7 +24,16 @@ _DIRECTION_EPSILON = 1e-9
 
 @dataclass(frozen=True)
 class TargetResult:
-    """One target checked against the model."""
+    """One target checked against the model.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Target
+    >>> target = Target(id="ctx_up", data_generator="dCTX", direction="up", source="Lemaire 2004")
+    >>> met = TargetResult(target, "pth", 17.9, True, "up")
+    >>> met.passed, met.target.id, met.expected
+    (True, 'ctx_up', 'up')
+    """
 
     target: Target
     experiment: str
@@ -33,6 +42,17 @@ class TargetResult:
     expected: str
 
     def as_dict(self) -> dict[str, Any]:
+        """One flat record of the check (the row of summaries and ``scorecard --json``).
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.spec import Target
+        >>> target = Target(id="ctx_up", data_generator="dCTX", direction="up", source="Lemaire 2004")
+        >>> met = TargetResult(target, "pth", 17.9, True, "up")
+        >>> record = met.as_dict()
+        >>> record["target"], record["passed"], record["value"], record["source"]
+        ('ctx_up', True, 17.9, 'Lemaire 2004')
+        """
         return {
             "target": self.target.id,
             "experiment": self.experiment,
@@ -49,7 +69,27 @@ class TargetResult:
 
 @dataclass(frozen=True)
 class ExperimentResult:
-    """Everything one run produced: raw arm courses, data generators (tidy) and target checks."""
+    """Everything one run produced: raw arm courses, data generators (tidy) and target checks.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.runner import Runner
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "control": "control",
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)",
+    ...                          "unit": "%"}],
+    ...     "targets": [{"id": "ctx_up", "data_generator": "dCTX", "direction": "up",
+    ...                  "source": "Lemaire 2004"}]})
+    >>> result = Runner().run(exp)
+    >>> sorted(result.arms), list(result.data.columns)
+    (['control', 'treated'], ['data_generator', 'time', 'scan_value', 'value', 'unit'])
+    >>> result.targets[0].passed, result.provenance["model"]
+    (True, 'bone_remodeling')
+    """
 
     experiment: Experiment
     arms: Mapping[str, pd.DataFrame]
@@ -59,14 +99,54 @@ class ExperimentResult:
     provenance: Mapping[str, str] = field(default_factory=dict)
 
     def series(self, data_generator: str) -> pd.Series:
-        """One data generator over time (time courses) or per scan value."""
+        """One data generator over time (time courses) or per scan value.
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.runner import Runner
+        >>> from pybrainbone.experiments.spec import Experiment
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling",
+        ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "control": "control",
+        ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)",
+        ...                          "unit": "%"}],
+        ...     "targets": [{"id": "ctx_up", "data_generator": "dCTX", "direction": "up",
+        ...                  "source": "Lemaire 2004"}]})
+        >>> result = Runner().run(exp)
+        >>> series = result.series("dCTX")
+        >>> series.index.name, series.round(1).tolist()
+        ('time', [0.0, 17.9, 17.9, 17.9, 17.9])
+        """
         rows = self.data[self.data["data_generator"] == data_generator]
         key = "scan_value" if rows["scan_value"].notna().any() else "time"
         return rows.set_index(key)["value"]
 
     def to_xarray(self) -> xr.Dataset:
         """The data generators as an xarray Dataset: ``time`` (days) and, for scans, ``scan_value``
-        dimensions; each variable carries its unit and name, the dataset its provenance."""
+        dimensions; each variable carries its unit and name, the dataset its provenance.
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.runner import Runner
+        >>> from pybrainbone.experiments.spec import Experiment
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling",
+        ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "control": "control",
+        ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)",
+        ...                          "unit": "%"}],
+        ...     "targets": [{"id": "ctx_up", "data_generator": "dCTX", "direction": "up",
+        ...                  "source": "Lemaire 2004"}]})
+        >>> result = Runner().run(exp)
+        >>> dataset = result.to_xarray()
+        >>> dataset["dCTX"].dims, dataset["dCTX"].attrs["units"], dataset["time"].attrs["units"]
+        (('time',), '%', 'day')
+        >>> dataset.attrs["experiment"], dataset.attrs["model"]
+        ('pth', 'bone_remodeling')
+        """
         variables: dict[str, xr.DataArray] = {}
         for dg in self.experiment.data_generators:
             rows = self.data[self.data["data_generator"] == dg.id]
@@ -112,7 +192,16 @@ class ExperimentResult:
 
 
 def expected_text(target: Target) -> str:
-    """The target as a short human string, e.g. ``down, in [-65, -35]``."""
+    """The target as a short human string, e.g. ``down, in [-65, -35]``.
+
+    Examples
+    --------
+    >>> target = Target(id="t", data_generator="d", direction="down", range=(-65, -35), source="Smith 2001")
+    >>> expected_text(target)
+    'down, in [-65, -35]'
+    >>> expected_text(Target(id="t", data_generator="d", direction="unchanged", source="Smith 2001"))
+    'unchanged (|value| <= 1)'
+    """
     text = target.direction.replace("_", " ")
     if target.direction == "unchanged":
         text += f" (|value| <= {target.unchanged_tolerance:g})"
@@ -124,7 +213,14 @@ def expected_text(target: Target) -> str:
 
 
 def check_target(target: Target, value: float) -> bool:
-    """Whether ``value`` meets the target's direction and, if given, its range."""
+    """Whether ``value`` meets the target's direction and, if given, its range.
+
+    Examples
+    --------
+    >>> target = Target(id="t", data_generator="d", direction="down", range=(-65, -35), source="Smith 2001")
+    >>> check_target(target, -50.0), check_target(target, -10.0), check_target(target, float("nan"))
+    (True, False, False)
+    """
     if not math.isfinite(value):
         return False
     ok = {

@@ -33,27 +33,107 @@ from pybrainbone.simulator import Simulator
 
 
 class Runner:
-    """Runs experiments, compiling each model once and reusing its simulator for every arm."""
+    """Runs experiments, compiling each model once and reusing its simulator for every arm.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "control": "control",
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)",
+    ...                          "unit": "%"}],
+    ...     "targets": [{"id": "ctx_up", "data_generator": "dCTX", "direction": "up",
+    ...                  "source": "Lemaire 2004"}]})
+    >>> runner = Runner()
+    >>> result = runner.run(exp)
+    >>> runner.simulator("bone_remodeling") is runner.simulator("bone_remodeling")  # compiled once
+    True
+    >>> round(float(result.series("dCTX").iloc[-1]), 1)
+    17.9
+    """
 
     def __init__(self) -> None:
         self._simulators: dict[str, Simulator] = {}
         self._start_states = StartStates()
 
     def simulator(self, model: str) -> Simulator:
+        """The simulator of ``model``, built on first use and reused for every later run.
+
+        Examples
+        --------
+        >>> runner = Runner()
+        >>> runner.simulator("bone_remodeling").name
+        'bone_remodeling'
+        >>> runner.simulator("bone_remodeling") is runner.simulator("bone_remodeling")
+        True
+        """
         if model not in self._simulators:
             self._simulators[model] = Simulator(model)
         return self._simulators[model]
 
     def plan(self, experiment: Experiment) -> Plan:
-        """The experiment's resolved runs on its model (names checked)."""
+        """The experiment's resolved runs on its model (names checked).
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.spec import Experiment
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling",
+        ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "control": "control",
+        ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)",
+        ...                          "unit": "%"}],
+        ...     "targets": [{"id": "ctx_up", "data_generator": "dCTX", "direction": "up",
+        ...                  "source": "Lemaire 2004"}]})
+        >>> [run.task for run in Runner().plan(exp).runs]
+        ['control', 'treated']
+        """
         return resolve(experiment, self.simulator(experiment.model))
 
     def start_state(self, plan: Plan) -> dict[str, float]:
-        """The pre-equilibrated state every run of ``plan`` starts from (empty without pre-equilibration)."""
+        """The pre-equilibrated state every run of ``plan`` starts from (empty without pre-equilibration).
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.spec import Experiment
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling",
+        ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "control": "control",
+        ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)",
+        ...                          "unit": "%"}],
+        ...     "targets": [{"id": "ctx_up", "data_generator": "dCTX", "direction": "up",
+        ...                  "source": "Lemaire 2004"}]})
+        >>> runner = Runner()
+        >>> runner.start_state(runner.plan(exp))  # no pre_equilibration: every run starts at the reference
+        {}
+        """
         return self._start_states.for_plan(plan, self.simulator(plan.model))
 
     def run(self, experiment: Experiment) -> ExperimentResult:
-        """Simulate every arm (and scan), evaluate every data generator and check every target."""
+        """Simulate every arm (and scan), evaluate every data generator and check every target.
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.spec import Experiment
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling",
+        ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "control": "control",
+        ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)",
+        ...                          "unit": "%"}],
+        ...     "targets": [{"id": "ctx_up", "data_generator": "dCTX", "direction": "up",
+        ...                  "source": "Lemaire 2004"}]})
+        >>> result = Runner().run(exp)
+        >>> [(t.target.id, t.passed, round(t.value, 1)) for t in result.targets]
+        [('ctx_up', True, 17.9)]
+        """
         plan = self.plan(experiment)
         results = execute(plan, self.simulator(plan.model), start_states=self._start_states)
         courses: dict[str, pd.DataFrame] = {}
@@ -158,6 +238,28 @@ def load_specs(
     (their outputs would have the same names).
 
     With a ``runner``, every spec's names are also checked against its model. Errors name the file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> spec = Path(tmp.name) / "pth.yaml"
+    >>> _ = spec.write_text(
+    ...     "id: pth\\nmodel: bone_remodeling\\n"
+    ...     "simulation: {type: uniform_time_course, end: 365, points: 5}\\n"
+    ...     "arms: [{id: control}, {id: treated, changes: {P_PTH_ext: 100}}]\\ncontrol: control\\n"
+    ...     "data_generators: [{id: dCTX, expression: '100*(treated.CTX_rel/control.CTX_rel - 1)'}]\\n"
+    ...     "targets: [{id: ctx_up, data_generator: dCTX, direction: up, source: Lemaire 2004}]\\n")
+    >>> [(path.name, exp.id) for path, exp in load_specs([spec, spec])]  # each file once
+    [('pth.yaml', 'pth')]
+    >>> _ = (Path(tmp.name) / "copy.yaml").write_text(spec.read_text())
+    >>> load_specs([spec, Path(tmp.name) / "copy.yaml"])
+    Traceback (most recent call last):
+    ...
+    pybrainbone.experiments.spec.SpecError: .../copy.yaml: experiment id 'pth' is also the id of .../pth.yaml;
+    ...
+    >>> tmp.cleanup()
     """
     from pybrainbone.experiments.spec import SpecError, load_experiment
 
@@ -205,6 +307,23 @@ def run_all(
     failed or interrupted run leaves ``out_dir`` as it was.
 
     ``solver`` overrides solver settings of every spec (e.g. ``{"relative_tolerance": 1e-7}``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> spec = Path(tmp.name) / "pth.yaml"
+    >>> _ = spec.write_text(
+    ...     "id: pth\\nmodel: bone_remodeling\\n"
+    ...     "simulation: {type: uniform_time_course, end: 365, points: 5}\\n"
+    ...     "arms: [{id: control}, {id: treated, changes: {P_PTH_ext: 100}}]\\ncontrol: control\\n"
+    ...     "data_generators: [{id: dCTX, expression: '100*(treated.CTX_rel/control.CTX_rel - 1)'}]\\n"
+    ...     "targets: [{id: ctx_up, data_generator: dCTX, direction: up, source: Lemaire 2004}]\\n")
+    >>> results = run_all([spec], out_dir=Path(tmp.name) / "results", progress=False)
+    >>> [r.experiment.id for r in results], sorted(p.name for p in (Path(tmp.name) / "results").iterdir())
+    (['pth'], ['pth.csv', 'pth.nc', 'pth.png', 'pth.summary.json'])
+    >>> tmp.cleanup()
     """
     from tqdm import tqdm
 

@@ -12,7 +12,8 @@ SED-ML's vocabulary, and what each piece becomes on export:
 * ``data_generators``: expressions over ``arm.variable`` (e.g. ``100*(treated.BMD/control.BMD - 1)``);
 * ``outputs``: reports and plots;
 
-plus what SED-ML lacks: the ``organism`` preset and literature ``targets`` with source and tolerance.
+plus what SED-ML lacks: the ``organism`` preset, literature ``targets`` with source and tolerance, and
+``measurements`` (links from data generators to the curated dataset in ``data/``, for calibration).
 
 >>> exp = Experiment.model_validate({
 ...     "id": "pth", "model": "bone_remodeling",
@@ -47,7 +48,15 @@ FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class SpecError(PyBrainBoneError):
-    """An experiment spec that does not validate; the message names the file and the field."""
+    """An experiment spec that does not validate; the message names the file and the field.
+
+    Examples
+    --------
+    >>> experiment_from_yaml("id: pth\\nmodel: bone_remodeling\\n", "pth.yaml")
+    Traceback (most recent call last):
+    ...
+    pybrainbone.experiments.spec.SpecError: pth.yaml: simulation: Field required; arms: Field required
+    """
 
 
 class _Frozen(BaseModel):
@@ -55,7 +64,19 @@ class _Frozen(BaseModel):
 
 
 class UniformTimeCourse(_Frozen):
-    """SED-ML ``uniformTimeCourse``: ``points`` outputs from ``start`` to ``end`` (days)."""
+    """SED-ML ``uniformTimeCourse``: ``points`` outputs from ``start`` to ``end`` (days).
+
+    Examples
+    --------
+    >>> UniformTimeCourse(end=365, points=13)
+    UniformTimeCourse(type='uniform_time_course', start=0.0, end=365.0, points=13)
+    >>> from pydantic import ValidationError
+    >>> try:
+    ...     UniformTimeCourse(start=10, end=5)
+    ... except ValidationError as exc:
+    ...     print(exc.errors()[0]["msg"])
+    Value error, end (5.0) must be after start (10.0)
+    """
 
     type: Literal["uniform_time_course"] = "uniform_time_course"
     start: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
@@ -70,7 +91,16 @@ class UniformTimeCourse(_Frozen):
 
 
 class SteadyState(_Frozen):
-    """SED-ML ``steadyState``: every arm's steady state."""
+    """SED-ML ``steadyState``: every arm's steady state.
+
+    Examples
+    --------
+    >>> exp = Experiment.model_validate({
+    ...     "id": "opg_ss", "model": "bone_remodeling", "simulation": {"type": "steady_state"},
+    ...     "arms": [{"id": "treated", "changes": {"P_OPG_ext": 2e5}}]})
+    >>> exp.simulation
+    SteadyState(type='steady_state')
+    """
 
     type: Literal["steady_state"] = "steady_state"
 
@@ -84,6 +114,16 @@ class PreEquilibration(_Frozen):
     The steady state is that of the model under the organism preset, the experiment's shared ``changes`` and
     these extra ``changes``; each arm then applies its own changes from the start time. Use it to begin in a
     prior condition (years after menopause, on long-term therapy) rather than in the healthy adult.
+
+    Examples
+    --------
+    >>> exp = Experiment.model_validate({
+    ...     "id": "after_pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365},
+    ...     "pre_equilibration": {"changes": {"P_PTH_ext": 50}},
+    ...     "arms": [{"id": "stopped", "changes": {"P_PTH_ext": 0}}]})
+    >>> exp.pre_equilibration
+    PreEquilibration(changes={'P_PTH_ext': 50.0})
     """
 
     changes: dict[str, FiniteFloat] = Field(default_factory=dict)
@@ -94,6 +134,11 @@ class Solver(_Frozen):
 
     Defaults are the simulator's (``SolverOptions``); global analyses may loosen them for speed and check
     the error on a few samples.
+
+    Examples
+    --------
+    >>> Solver(relative_tolerance=1e-6)
+    Solver(relative_tolerance=1e-06, absolute_tolerance=1e-15, maximum_num_steps=200000)
     """
 
     relative_tolerance: Annotated[float, Field(gt=0, lt=1)] = SolverOptions.relative_tolerance
@@ -101,6 +146,14 @@ class Solver(_Frozen):
     maximum_num_steps: Annotated[int, Field(ge=1)] = SolverOptions.maximum_num_steps
 
     def options(self) -> SolverOptions:
+        """The same settings as the simulator's :class:`~pybrainbone.options.SolverOptions`.
+
+        Examples
+        --------
+        >>> options = Solver(relative_tolerance=1e-6).options()
+        >>> type(options).__name__, options.relative_tolerance, options.stiff
+        ('SolverOptions', 1e-06, True)
+        """
         return SolverOptions(
             relative_tolerance=self.relative_tolerance,
             absolute_tolerance=self.absolute_tolerance,
@@ -109,7 +162,19 @@ class Solver(_Frozen):
 
 
 class Arm(_Frozen):
-    """One SED-ML model-with-changes plus the task that simulates it."""
+    """One SED-ML model-with-changes plus the task that simulates it.
+
+    Examples
+    --------
+    >>> Arm(id="treated", name="PTH infusion", changes={"P_PTH_ext": 100})
+    Arm(id='treated', name='PTH infusion', changes={'P_PTH_ext': 100.0})
+    >>> from pydantic import ValidationError
+    >>> try:
+    ...     Arm(id="2nd arm")
+    ... except ValidationError as exc:
+    ...     print(exc.errors()[0]["msg"])
+    String should match pattern '^[A-Za-z_][A-Za-z0-9_]*$'
+    """
 
     id: Identifier
     name: str = ""
@@ -117,7 +182,13 @@ class Arm(_Frozen):
 
 
 class Scan(_Frozen):
-    """SED-ML ``repeatedTask``: run ``arm`` once per value of ``parameter`` (reset between runs)."""
+    """SED-ML ``repeatedTask``: run ``arm`` once per value of ``parameter`` (reset between runs).
+
+    Examples
+    --------
+    >>> Scan(id="pth_doses", arm="treated", parameter="P_PTH_ext", values=[0, 50, 100])
+    Scan(id='pth_doses', arm='treated', parameter='P_PTH_ext', values=[0.0, 50.0, 100.0])
+    """
 
     id: Identifier
     arm: Identifier
@@ -126,7 +197,19 @@ class Scan(_Frozen):
 
 
 class DataGenerator(_Frozen):
-    """SED-ML ``dataGenerator``: an expression over ``arm.variable`` references."""
+    """SED-ML ``dataGenerator``: an expression over ``arm.variable`` references.
+
+    Examples
+    --------
+    >>> DataGenerator(id="dOCa", expression="treated.OCa / control.OCa", unit="1").expression
+    'treated.OCa / control.OCa'
+    >>> from pydantic import ValidationError
+    >>> try:
+    ...     DataGenerator(id="bad", expression="treated.OCa ^ 2")
+    ... except ValidationError as exc:
+    ...     print(exc.errors()[0]["msg"])
+    Value error, BitXor is not allowed in 'treated.OCa ^ 2'; write powers as x ** y
+    """
 
     id: Identifier
     expression: str
@@ -144,7 +227,13 @@ class DataGenerator(_Frozen):
 
 
 class Report(_Frozen):
-    """SED-ML ``report``: a table of data generators."""
+    """SED-ML ``report``: a table of data generators.
+
+    Examples
+    --------
+    >>> Report(id="table", data_generators=["dOCa", "dCTX"])
+    Report(type='report', id='table', data_generators=['dOCa', 'dCTX'])
+    """
 
     type: Literal["report"] = "report"
     id: Identifier
@@ -152,7 +241,13 @@ class Report(_Frozen):
 
 
 class Plot(_Frozen):
-    """SED-ML ``plot2D``: curves of data generators against time (or another data generator)."""
+    """SED-ML ``plot2D``: curves of data generators against time (or another data generator).
+
+    Examples
+    --------
+    >>> Plot(id="figure", title="Osteoclasts under PTH", y=["dOCa"])
+    Plot(type='plot', id='figure', title='Osteoclasts under PTH', x='time', y=['dOCa'])
+    """
 
     type: Literal["plot"] = "plot"
     id: Identifier
@@ -170,6 +265,20 @@ class Target(_Frozen):
     ``direction`` is the sign of the data generator's value at ``time`` (days; the end when omitted);
     ``range`` the accepted interval where the literature gives a number. A target the model cannot meet
     yet is marked ``status: known_failure`` with the ``reason``, not hidden.
+
+    Examples
+    --------
+    >>> target = Target(
+    ...     id="ctx_up", data_generator="dCTX", direction="up", range=(5, 50), source="Lemaire 2004")
+    >>> target.relative_to, target.status
+    ('control', 'expected')
+    >>> from pydantic import ValidationError
+    >>> try:
+    ...     Target(id="t", data_generator="dCTX", direction="down", source="Smith 2001",
+    ...            status="known_failure")
+    ... except ValidationError as exc:
+    ...     print(exc.errors()[0]["msg"])
+    Value error, a known_failure target must say why in 'reason'
     """
 
     id: str
@@ -193,8 +302,53 @@ class Target(_Frozen):
         return self
 
 
+class MeasurementLink(_Frozen):
+    """Measurements of the curated dataset (``data/``) that a data generator is compared with.
+
+    The rows of ``observable`` in ``condition`` of study ``dataset`` (and of ``unit``, when the study
+    reports the observable in several) are matched to the data generator at ``time_offset`` + their time
+    (days; the model time at which the study's clock starts). ``transform`` says what the model value is:
+    the data generator itself (``identity``), its change since ``time_offset`` (``change``) or its percent
+    change since then (``percent_change``: 100 (y(t)/y(t0) - 1)). The noise is the standard error derived
+    from each row's spread, or ``sigma`` (model units) where given.
+
+    Examples
+    --------
+    >>> MeasurementLink(data_generator="hip", dataset="freedom_austin2012", observable="BMD_total_hip",
+    ...                 condition="placebo", transform="percent_change", time_offset=3652.5).unit is None
+    True
+    """
+
+    data_generator: Identifier
+    dataset: Identifier
+    observable: Identifier
+    condition: Identifier
+    unit: Identifier | None = None
+    transform: Literal["identity", "change", "percent_change"] = "identity"
+    time_offset: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
+    sigma: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+
+
 class Experiment(_Frozen):
-    """A complete in-silico experiment; see the module docstring for the SED-ML mapping."""
+    """A complete in-silico experiment; see the module docstring for the SED-ML mapping.
+
+    Examples
+    --------
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 13},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "control": "control",
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"}]})
+    >>> exp.simulation.end, [arm.id for arm in exp.arms], exp.organism
+    (365.0, ['control', 'treated'], 'human')
+    >>> from pydantic import ValidationError
+    >>> try:
+    ...     exp.model_validate({**exp.model_dump(), "control": "placebo"})
+    ... except ValidationError as exc:
+    ...     print(exc.errors()[0]["msg"])
+    Value error, control 'placebo' is not one of the arms ['control', 'treated']
+    """
 
     id: Identifier
     name: str = ""
@@ -212,6 +366,7 @@ class Experiment(_Frozen):
     data_generators: list[DataGenerator] = Field(default_factory=list)
     outputs: list[Output] = Field(default_factory=list)
     targets: list[Target] = Field(default_factory=list)
+    measurements: list[MeasurementLink] = Field(default_factory=list)
 
     # ---- single-purpose checks -----------------------------------------------------------------
     @field_validator("organism")
@@ -282,6 +437,14 @@ class Experiment(_Frozen):
         return self
 
     @model_validator(mode="after")
+    def _measurements_reference_generators(self) -> Experiment:
+        generators = {d.id for d in self.data_generators}
+        for link in self.measurements:
+            if link.data_generator not in generators:
+                raise ValueError(f"measurements: unknown data_generator {link.data_generator!r}")
+        return self
+
+    @model_validator(mode="after")
     def _target_times_inside_the_simulation(self) -> Experiment:
         if isinstance(self.simulation, UniformTimeCourse):
             for target in self.targets:
@@ -294,14 +457,62 @@ class Experiment(_Frozen):
 
     # ---- access --------------------------------------------------------------------------------
     def arm(self, arm_id: str) -> Arm:
-        """The arm called ``arm_id``."""
+        """The arm called ``arm_id``.
+
+        Examples
+        --------
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling",
+        ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 13},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "control": "control",
+        ...     "data_generators": [
+        ...         {"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"}]})
+        >>> exp.arm("treated").changes
+        {'P_PTH_ext': 100.0}
+        >>> exp.arm("placebo")
+        Traceback (most recent call last):
+        ...
+        KeyError: 'placebo'
+        """
         for arm in self.arms:
             if arm.id == arm_id:
                 return arm
         raise KeyError(arm_id)
 
     def to_yaml(self) -> str:
-        """YAML text that :func:`load_experiment` reads back to an equal experiment."""
+        """YAML text that :func:`load_experiment` reads back to an equal experiment.
+
+        Examples
+        --------
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling",
+        ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 13},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "control": "control",
+        ...     "data_generators": [
+        ...         {"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"}]})
+        >>> print(exp.to_yaml())
+        id: pth
+        model: bone_remodeling
+        simulation:
+          type: uniform_time_course
+          start: 0.0
+          end: 365.0
+          points: 13
+        arms:
+        - id: control
+        - id: treated
+          changes:
+            P_PTH_ext: 100.0
+        control: control
+        data_generators:
+        - id: dCTX
+          expression: 100*(treated.CTX_rel/control.CTX_rel - 1)
+        <BLANKLINE>
+        >>> experiment_from_yaml(exp.to_yaml()) == exp
+        True
+        """
         data = self.model_dump(mode="json", exclude_defaults=True)
         data["simulation"] = self.simulation.model_dump(mode="json")
         for output, dumped in zip(self.outputs, data.get("outputs", []), strict=True):
@@ -349,7 +560,21 @@ _SHOWN_ERRORS = 3
 
 
 def experiment_from_data(data: Any, origin: str) -> Experiment:
-    """Validate already-parsed spec data; errors name ``origin`` and the field."""
+    """Validate already-parsed spec data; errors name ``origin`` and the field.
+
+    Examples
+    --------
+    >>> data = {"id": "pth", "model": "bone_remodeling", "simulation": {"type": "steady_state"},
+    ...         "arms": [{"id": "treated", "changes": {"P_PTH_ext": "a lot"}}]}
+    >>> experiment_from_data(data, "pth.yaml")
+    Traceback (most recent call last):
+    ...
+    pybrainbone.experiments.spec.SpecError: pth.yaml: arms[treated].changes.P_PTH_ext: Input should be a valid
+    number, ...
+    >>> data["arms"][0]["changes"]["P_PTH_ext"] = 100
+    >>> experiment_from_data(data, "pth.yaml").arms[0].changes
+    {'P_PTH_ext': 100.0}
+    """
     if data is None:
         raise SpecError(f"{origin}: the spec is empty; it needs at least id, model, simulation and arms")
     if not isinstance(data, dict):
@@ -373,18 +598,71 @@ def experiment_from_data(data: Any, origin: str) -> Experiment:
 
 
 def experiment_from_yaml(text: str, origin: str = "<spec text>") -> Experiment:
-    """Parse and validate spec YAML text (strictly: no aliases, no duplicate keys, bounded nesting)."""
+    """Parse and validate spec YAML text (strictly: no aliases, no duplicate keys, bounded nesting).
+
+    Examples
+    --------
+    >>> exp = experiment_from_yaml(
+    ...     "id: opg\\nmodel: bone_remodeling\\nsimulation: {type: steady_state}\\n"
+    ...     "arms: [{id: treated, changes: {P_OPG_ext: 2.0e+5}}]\\n")
+    >>> exp.id, exp.arm("treated").changes
+    ('opg', {'P_OPG_ext': 200000.0})
+    """
     return experiment_from_data(parse_yaml(text, SpecError, origin), origin)
 
 
 def load_experiment(path: str | Path) -> Experiment:
-    """Read and validate a YAML spec; :class:`SpecError` names the file and the failing field."""
+    """Read and validate a YAML spec; :class:`SpecError` names the file and the failing field.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "opg.yaml"
+    ...     _ = path.write_text("id: opg\\nmodel: bone_remodeling\\nsimulation: {type: steady_state}\\n"
+    ...                         "arms: [{id: treated, changes: {P_OPG_ext: 2.0e+5}}]\\n")
+    ...     print(load_experiment(path).id)
+    opg
+    >>> load_experiment("no/such/spec.yaml")
+    Traceback (most recent call last):
+    ...
+    pybrainbone.experiments.spec.SpecError: no experiment spec at no/such/spec.yaml
+    """
     return experiment_from_data(read_yaml(path, SpecError, "experiment spec"), str(path))
 
 
+#: Where a class docstring's examples begin: the schema's descriptions stop there.
+_EXAMPLES_HEADING = "\n\nExamples\n--------"
+
+
+def _without_examples(node: Any) -> Any:
+    """``node`` with every ``description`` text cut before its docstring's ``Examples`` section."""
+    if isinstance(node, dict):
+        return {
+            key: value.split(_EXAMPLES_HEADING)[0]
+            if key == "description" and isinstance(value, str)
+            else _without_examples(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_without_examples(value) for value in node]
+    return node
+
+
 def experiment_json_schema() -> dict[str, Any]:
-    """The JSON Schema of the spec format (published as ``experiments/experiment.schema.json``)."""
-    schema = Experiment.model_json_schema()
+    """The JSON Schema of the spec format (published as ``experiments/experiment.schema.json``).
+
+    Each object's description is its class docstring without the examples.
+
+    Examples
+    --------
+    >>> schema = experiment_json_schema()
+    >>> schema["title"], sorted(schema["required"])
+    ('pybrainbone experiment', ['arms', 'id', 'model', 'simulation'])
+    >>> "Examples" in schema["$defs"]["Arm"]["description"]
+    False
+    """
+    schema: dict[str, Any] = _without_examples(Experiment.model_json_schema())
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "pybrainbone experiment"
     return schema

@@ -31,11 +31,38 @@ FORMAT = "pybrainbone-partial-results/1"
 
 
 class PartialResultsError(PyBrainBoneError):
-    """A partial-results file that cannot be used (another analysis's, or unreadable)."""
+    """A partial-results file that cannot be used (another analysis's, or unreadable).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> samples = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> checkpoint = Checkpoint(Path(tmp.name) / "pth.morris.partial.jsonl")
+    >>> _ = checkpoint.begin(seed=7, key="morris n=10", samples=samples)
+    >>> checkpoint.close()
+    >>> Checkpoint(checkpoint.path).begin(seed=7, key="morris n=10", samples=samples)
+    Traceback (most recent call last):
+    ...
+    pybrainbone.sensitivity.checkpoint.PartialResultsError: ... holds partial results of an interrupted run:
+    ...
+    >>> Checkpoint(checkpoint.path, resume=True).begin(seed=8, key="morris n=10", samples=samples)
+    Traceback (most recent call last):
+    ...
+    pybrainbone.sensitivity.checkpoint.PartialResultsError: ... holds partial results of another analysis ...
+    >>> tmp.cleanup()
+    """
 
 
 def fingerprint(*parts: Any) -> str:
-    """A stable hash of JSON-able ``parts`` (what an analysis's samples and outputs depend on)."""
+    """A stable hash of JSON-able ``parts`` (what an analysis's samples and outputs depend on).
+
+    Examples
+    --------
+    >>> key = fingerprint("morris", 10, {"num_levels": 4})
+    >>> len(key), key == fingerprint("morris", 10, {"num_levels": 4}), key == fingerprint("morris", 20)
+    (32, True, False)
+    """
     text = json.dumps(parts, sort_keys=True, default=str, allow_nan=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
@@ -45,7 +72,27 @@ def _floats(values: Any) -> list[float]:
 
 
 class Checkpoint:
-    """The partial-results file ``path``; ``resume`` says whether an existing one may be continued."""
+    """The partial-results file ``path``; ``resume`` says whether an existing one may be continued.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> samples = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> checkpoint = Checkpoint(Path(tmp.name) / "pth.morris.partial.jsonl")
+    >>> checkpoint.begin(seed=7, key="morris n=10", samples=samples)  # a new file: nothing done yet
+    {}
+    >>> checkpoint.record(0, np.array([[0.5]]), [], samples)  # sample 0 finished
+    >>> checkpoint.close()
+    >>> resumed = Checkpoint(checkpoint.path, resume=True)
+    >>> done = resumed.begin(seed=7, key="morris n=10", samples=samples)
+    >>> {i: (y.tolist(), reason) for i, (y, reason) in done.items()}
+    {0: ([0.5], None)}
+    >>> resumed.remove()
+    >>> checkpoint.path.exists()
+    False
+    >>> tmp.cleanup()
+    """
 
     def __init__(self, path: str | os.PathLike[str], resume: bool = False) -> None:
         self.path = Path(path)
@@ -57,7 +104,21 @@ class Checkpoint:
 
     # ---- reading ---------------------------------------------------------------------------------
     def begin(self, seed: int, key: str, samples: np.ndarray) -> dict[int, tuple[np.ndarray, str | None]]:
-        """Open the file for this analysis; the samples it already holds (only with ``resume``)."""
+        """Open the file for this analysis; the samples it already holds (only with ``resume``).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> samples = np.array([[1.0, 2.0], [3.0, 4.0]])
+        >>> checkpoint = Checkpoint(Path(tmp.name) / "pth.morris.partial.jsonl")
+        >>> checkpoint.begin(seed=7, key="morris n=10", samples=samples)
+        {}
+        >>> checkpoint.close()
+        >>> json.loads(checkpoint.path.read_text().splitlines()[0])
+        {'format': 'pybrainbone-partial-results/1', 'seed': 7, 'samples': 2, 'key': 'morris n=10'}
+        >>> tmp.cleanup()
+        """
         check_target(self.path)
         self._seed = int(seed)
         done: dict[int, tuple[np.ndarray, str | None]] = {}
@@ -132,7 +193,21 @@ class Checkpoint:
     def record(
         self, start: int, values: np.ndarray, failed: list[tuple[int, str]], samples: np.ndarray
     ) -> None:
-        """Append one finished chunk (rows ``start..``) and flush it to the file."""
+        """Append one finished chunk (rows ``start..``) and flush it to the file.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> samples = np.array([[1.0, 2.0], [3.0, 4.0]])
+        >>> checkpoint = Checkpoint(Path(tmp.name) / "pth.morris.partial.jsonl")
+        >>> _ = checkpoint.begin(seed=7, key="morris n=10", samples=samples)
+        >>> checkpoint.record(0, np.array([[0.5], [np.nan]]), [(1, "steady state not found")], samples)
+        >>> checkpoint.close()
+        >>> [json.loads(line)["reason"] for line in checkpoint.path.read_text().splitlines()[1:]]
+        [None, 'steady state not found']
+        >>> tmp.cleanup()
+        """
         reasons = dict(failed)
         for offset, row in enumerate(values):
             i = start + offset
@@ -151,10 +226,41 @@ class Checkpoint:
 
     @property
     def empty(self) -> bool:
-        """True if the file holds no finished sample."""
+        """True if the file holds no finished sample.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> samples = np.array([[1.0, 2.0], [3.0, 4.0]])
+        >>> checkpoint = Checkpoint(Path(tmp.name) / "pth.morris.partial.jsonl")
+        >>> _ = checkpoint.begin(seed=7, key="morris n=10", samples=samples)
+        >>> checkpoint.empty
+        True
+        >>> checkpoint.record(0, np.array([[0.5]]), [], samples)
+        >>> checkpoint.empty
+        False
+        >>> checkpoint.remove()
+        >>> tmp.cleanup()
+        """
         return self._samples == 0
 
     def close(self) -> None:
+        """Close the file (it stays on disk for a later ``resume``); closing twice is harmless.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> samples = np.array([[1.0, 2.0], [3.0, 4.0]])
+        >>> checkpoint = Checkpoint(Path(tmp.name) / "pth.morris.partial.jsonl")
+        >>> _ = checkpoint.begin(seed=7, key="morris n=10", samples=samples)
+        >>> checkpoint.close()
+        >>> checkpoint.close()
+        >>> checkpoint.path.exists()
+        True
+        >>> tmp.cleanup()
+        """
         if self._handle is not None:
             with contextlib.suppress(OSError):
                 self._handle.close()
@@ -162,7 +268,20 @@ class Checkpoint:
 
     def remove(self) -> None:
         """Delete the file (the analysis finished: its results are in the outputs now), and the
-        directories made for it if they are still empty."""
+        directories made for it if they are still empty.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> tmp = tempfile.TemporaryDirectory()
+        >>> samples = np.array([[1.0, 2.0], [3.0, 4.0]])
+        >>> checkpoint = Checkpoint(Path(tmp.name) / "out" / "pth.morris.partial.jsonl")
+        >>> _ = checkpoint.begin(seed=7, key="morris n=10", samples=samples)
+        >>> checkpoint.remove()
+        >>> checkpoint.path.exists(), (Path(tmp.name) / "out").exists()  # the directory made for it goes too
+        (False, False)
+        >>> tmp.cleanup()
+        """
         self.close()
         self.path.unlink(missing_ok=True)
         for directory in self._created:

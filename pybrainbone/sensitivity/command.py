@@ -35,7 +35,16 @@ METHODS = ("local", "morris", "sobol", "efast")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The sub-command's arguments."""
+    """The sub-command's arguments.
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser(prog="pybrainbone sensitivity")
+    >>> add_arguments(parser)
+    >>> args = parser.parse_args(["morris", "pth.yaml", "--all", "--output", "dCTX@365", "-n", "20"])
+    >>> args.method, args.spec, args.output, args.n, args.relative, args.out
+    ('morris', 'pth.yaml', 'dCTX@365', 20, 0.2, 'results')
+    """
     p.add_argument(
         "method", choices=METHODS, help="local (time-resolved, central differences), morris, sobol, efast"
     )
@@ -95,7 +104,33 @@ def _engine(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """Run one analysis; writes ``<spec id>.<method>.csv/.json/.png`` into ``--out``."""
+    """Run one analysis; writes ``<spec id>.<method>.csv/.json/.png`` into ``--out``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> spec = Path(tmp.name) / "pth.yaml"
+    >>> _ = spec.write_text(
+    ...     "id: pth\\nmodel: bone_remodeling\\n"
+    ...     "simulation: {type: uniform_time_course, end: 365, points: 5}\\n"
+    ...     "arms: [{id: control}, {id: treated, changes: {P_PTH_ext: 100}}]\\n"
+    ...     "data_generators: [{id: dCTX, expression: '100*(treated.CTX_rel/control.CTX_rel - 1)'}]\\n")
+    >>> params = Path(tmp.name) / "problem.yaml"
+    >>> _ = params.write_text("relative: 0.2\\nparameters: [D_OCp, A_OCa]\\n")
+    >>> parser = argparse.ArgumentParser(prog="pybrainbone sensitivity")
+    >>> add_arguments(parser)
+    >>> args = parser.parse_args(["morris", str(spec), "--params", str(params), "--output", "dCTX@365",
+    ...                           "-n", "4", "--workers", "1", "--seed", "1", "-q",
+    ...                           "-o", f"{tmp.name}/results"])
+    >>> run_command(args)
+    pth: morris on pth:dCTX@365, 2 parameters, 12 runs (serial, 1 worker(s), ... s, seed 1); failed: 0 (no
+    failures)
+    top by mu_star: ...
+    wrote .../pth.morris.csv, .../pth.morris.json, .../pth.morris.png
+    0
+    >>> tmp.cleanup()
+    """
     experiment = load_experiment(args.spec)
     runner = Runner()
     output = parse_output(args.output)

@@ -51,19 +51,51 @@ _LOCAL = threading.local()
 
 @dataclass(frozen=True)
 class Failure:
-    """A sample whose simulation failed: its index, its parameter values and why."""
+    """A sample whose simulation failed: its index, its parameter values and why.
+
+    Examples
+    --------
+    >>> failure = Failure(3, {"D_OCp": 0.1, "A_OCa": 2.0}, "steady state not found")
+    >>> failure.as_dict()
+    {'sample': 3, 'D_OCp': 0.1, 'A_OCa': 2.0, 'reason': 'steady state not found'}
+    """
 
     index: int
     parameters: dict[str, float]
     reason: str
 
     def as_dict(self) -> dict[str, Any]:
+        """One flat row: the sample's index, its parameter values and the reason.
+
+        Examples
+        --------
+        >>> Failure(3, {"D_OCp": 0.1}, "steady state not found").as_dict()
+        {'sample': 3, 'D_OCp': 0.1, 'reason': 'steady state not found'}
+        """
         return {"sample": self.index, **self.parameters, "reason": self.reason}
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Outputs of every sample (rows in sample order; NaN where it failed) and how they were computed."""
+    """Outputs of every sample (rows in sample order; NaN where it failed) and how they were computed.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+    ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+    >>> from pybrainbone.sensitivity.objective import make_objective
+    >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+    >>> evaluation = evaluate(objective, [[0.0021, 0.7], [-10.0, 0.7]], SerialEngine())
+    >>> evaluation.values.round(3).tolist(), evaluation.engine, evaluation.workers
+    ([[17.854], [nan]], 'serial', 1)
+    >>> [(f.index, f.parameters) for f in evaluation.failures]  # a negative differentiation rate
+    [(1, {'D_OCp': -10.0, 'A_OCa': 0.7})]
+    """
 
     values: np.ndarray
     failures: list[Failure]
@@ -76,6 +108,13 @@ class Evaluation:
 
     @property
     def samples_per_second(self) -> float:
+        """Throughput of the evaluation (inf if it took no measurable time).
+
+        Examples
+        --------
+        >>> Evaluation(np.zeros((10, 1)), [], "serial", 1, 2.0, 5).samples_per_second
+        5.0
+        """
         return len(self.values) / self.seconds if self.seconds > 0 else math.inf
 
 
@@ -174,7 +213,23 @@ def _reason(exc: Exception) -> str:
 def run_chunk(
     objective: Objective, start: int, samples: np.ndarray
 ) -> tuple[int, np.ndarray, list[tuple[int, str]]]:
-    """Evaluate rows of ``samples`` (model units); failures come back as (index, reason) with NaN rows."""
+    """Evaluate rows of ``samples`` (model units); failures come back as (index, reason) with NaN rows.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+    ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+    >>> from pybrainbone.sensitivity.objective import make_objective
+    >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+    >>> start, values, failed = run_chunk(objective, 10, np.array([[0.0021, 0.7], [0.0042, 0.7]]))
+    >>> start, values.round(3).tolist(), failed
+    (10, [[17.854], [17.012]], [])
+    """
     simulator = _simulator(objective)
     out = np.full((len(samples), objective.width), np.nan)
     failed: list[tuple[int, str]] = []
@@ -265,7 +320,15 @@ def _stop_pool(pool: ProcessPoolExecutor, grace: float = 3.0) -> None:
 
 
 def default_chunk_size(n_samples: int, workers: int) -> int:
-    """About ten chunks per worker (load balance, a live progress bar), 1 to 100 samples each."""
+    """About ten chunks per worker (load balance, a live progress bar), 1 to 100 samples each.
+
+    Examples
+    --------
+    >>> default_chunk_size(1000, workers=4), default_chunk_size(5, workers=4)
+    (25, 1)
+    >>> default_chunk_size(10**6, workers=1)
+    100
+    """
     return max(1, min(100, math.ceil(n_samples / max(1, 10 * workers))))
 
 
@@ -279,32 +342,123 @@ Collect = Callable[[int, np.ndarray, list[tuple[int, str]]], None]
 
 
 class Engine(Protocol):
-    """Where samples are evaluated. Every engine returns the same numbers for the same samples."""
+    """Where samples are evaluated. Every engine returns the same numbers for the same samples.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+    ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+    >>> from pybrainbone.sensitivity.objective import make_objective
+    >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+    >>> engine: Engine = SerialEngine()
+    >>> engine.name, engine.size()
+    ('serial', 1)
+    """
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """What the engine is called in results and summaries (``serial``, ``processes``, ``dask``).
+
+        Examples
+        --------
+        >>> SerialEngine().name, ProcessEngine(2).name, DaskEngine(scheduler="tcp://10.0.0.5:8786").name
+        ('serial', 'processes', 'dask')
+        """
+        ...
 
     def size(self) -> int:
-        """How many samples it evaluates at once (for chunking)."""
+        """How many samples it evaluates at once (for chunking).
+
+        Examples
+        --------
+        >>> SerialEngine().size(), ProcessEngine(workers=3).size()
+        (1, 3)
+        """
         ...
 
     def run(self, objective: Objective, chunks: list[tuple[int, np.ndarray]], collect: Collect) -> None:
-        """Evaluate every chunk and hand each result to ``collect`` (any order)."""
+        """Evaluate every chunk and hand each result to ``collect`` (any order).
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.spec import Experiment
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling",
+        ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+        ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+        >>> from pybrainbone.sensitivity.objective import make_objective
+        >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+        >>> seen = []
+        >>> chunks = [(0, np.array([[0.0021, 0.7]]))]
+        >>> SerialEngine().run(objective, chunks, lambda start, values, failed: seen.append(start))
+        >>> seen
+        [0]
+        """
         ...
 
 
 @dataclass(frozen=True)
 class SerialEngine:
-    """In this process, one chunk after another."""
+    """In this process, one chunk after another.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+    ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+    >>> from pybrainbone.sensitivity.objective import make_objective
+    >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+    >>> evaluate(objective, [[0.0021, 0.7]], SerialEngine()).values.round(3).tolist()
+    [[17.854]]
+    """
 
     name: str = "serial"
 
     def size(self) -> int:
+        """One sample at a time.
+
+        Examples
+        --------
+        >>> SerialEngine().size()
+        1
+        """
         return 1
 
     def run(self, objective: Objective, chunks: list[tuple[int, np.ndarray]], collect: Collect) -> None:
         # In the main thread, solver output of a failing sample goes into its reason (other threads share
         # the file descriptor with whoever else is writing, so they leave it alone).
+        """Evaluate the chunks one after another in this process (see :meth:`Engine.run`).
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.spec import Experiment
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling",
+        ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+        ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+        >>> from pybrainbone.sensitivity.objective import make_objective
+        >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+        >>> results = {}
+        >>> def collect(start, values, failed):
+        ...     results[start] = values.round(3).tolist()
+        >>> SerialEngine().run(objective, [(0, np.array([[0.0021, 0.7]])), (1, np.array([[0.0042, 0.7]]))],
+        ...                    collect)
+        >>> results
+        {0: [[17.854]], 1: [[17.012]]}
+        """
         main = threading.current_thread() is threading.main_thread()
         previous = getattr(_LOCAL, "capture", False), getattr(_LOCAL, "output", None)
         output = _SolverOutput() if main else None
@@ -320,15 +474,48 @@ class SerialEngine:
 
 @dataclass(frozen=True)
 class ProcessEngine:
-    """A pool of spawned processes; each builds its simulator once, from the compiled-model cache."""
+    """A pool of spawned processes; each builds its simulator once, from the compiled-model cache.
+
+    Examples
+    --------
+    >>> ProcessEngine(workers=4)
+    ProcessEngine(workers=4, name='processes')
+    """
 
     workers: int | None = None
     name: str = "processes"
 
     def size(self) -> int:
+        """The number of worker processes (default: every core).
+
+        Examples
+        --------
+        >>> ProcessEngine(workers=4).size()
+        4
+        >>> ProcessEngine().size() >= 1
+        True
+        """
         return self.workers or os.cpu_count() or 1
 
     def run(self, objective: Objective, chunks: list[tuple[int, np.ndarray]], collect: Collect) -> None:
+        """Evaluate the chunks in spawned worker processes (see :meth:`Engine.run`).
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.spec import Experiment
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling",
+        ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+        ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+        >>> from pybrainbone.sensitivity.objective import make_objective
+        >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+        >>> samples = np.array([[0.0021, 0.7], [0.0042, 0.7]])
+        >>> pooled = evaluate(objective, samples, ProcessEngine(workers=1), chunk_size=1)  # starts one worker
+        >>> bool((pooled.values == evaluate(objective, samples, SerialEngine()).values).all())
+        True
+        """
         if not chunks:
             return
         # spawn: a clean interpreter per worker (fork after LLVM/thread start-up is unsafe)
@@ -358,16 +545,48 @@ class ProcessEngine:
 
 @dataclass(frozen=True)
 class DaskEngine:
-    """A Dask cluster: an existing ``client``, a ``scheduler`` address, or a local cluster of its own."""
+    """A Dask cluster: an existing ``client``, a ``scheduler`` address, or a local cluster of its own.
+
+    Examples
+    --------
+    >>> engine = DaskEngine(scheduler="tcp://10.0.0.5:8786")  # connects only when it runs
+    >>> engine.name, engine.scheduler
+    ('dask', 'tcp://10.0.0.5:8786')
+    """
 
     client: Any = None
     scheduler: str | None = None
     name: str = "dask"
 
     def size(self) -> int:
+        """Threads of the client's workers (every core for a local cluster of its own).
+
+        Examples
+        --------
+        >>> DaskEngine().size() >= 1
+        True
+        """
         return (os.cpu_count() or 1) if self.client is None else _dask_threads(self.client)
 
     def run(self, objective: Objective, chunks: list[tuple[int, np.ndarray]], collect: Collect) -> None:
+        """Evaluate the chunks on the Dask cluster (see :meth:`Engine.run`).
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.spec import Experiment
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling",
+        ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+        ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+        >>> from pybrainbone.sensitivity.objective import make_objective
+        >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+        >>> # A cluster (or a local one of its own) is needed, so this does not run in the test suite:
+        >>> evaluation = evaluate(objective, [[0.0021, 0.7]], DaskEngine())  # doctest: +SKIP
+        >>> evaluation.engine  # doctest: +SKIP
+        'dask'
+        """
         client = self.client if self.client is not None else _dask_client(self.scheduler)
         try:
             from distributed import as_completed as dask_completed
@@ -407,7 +626,15 @@ def _dask_threads(client: Any) -> int:
 
 def default_engine(workers: int | None = None, scheduler: str | None = None) -> Engine:
     """Dask with a scheduler address, else processes on more than one worker (default: all cores),
-    else serial."""
+    else serial.
+
+    Examples
+    --------
+    >>> default_engine(workers=1), default_engine(workers=4)
+    (SerialEngine(name='serial'), ProcessEngine(workers=4, name='processes'))
+    >>> default_engine(scheduler="tcp://10.0.0.5:8786")
+    DaskEngine(client=None, scheduler='tcp://10.0.0.5:8786', name='dask')
+    """
     if scheduler:
         return DaskEngine(scheduler=scheduler)
     count = workers or os.cpu_count() or 1
@@ -418,6 +645,30 @@ class EnsembleInterrupted(KeyboardInterrupt):
     """Ctrl-C or SIGTERM stopped :func:`evaluate`; ``evaluation`` holds what had finished.
 
     ``evaluation.values`` has NaN rows for samples that did not run; ``finished`` marks the rows that did.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+    ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+    >>> from pybrainbone.sensitivity.objective import make_objective
+    >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+    >>> class Impatient:  # an engine stopped by Ctrl-C after its first chunk
+    ...     name = "impatient"
+    ...     def size(self):
+    ...         return 1
+    ...     def run(self, objective, chunks, collect):
+    ...         collect(*run_chunk(objective, *chunks[0]))
+    ...         raise KeyboardInterrupt
+    >>> try:
+    ...     evaluate(objective, [[0.0021, 0.7], [0.0042, 0.7], [0.0021, 1.4]], Impatient(), chunk_size=1)
+    ... except EnsembleInterrupted as stop:
+    ...     print(stop, stop.finished.tolist(), stop.terminated)
+    stopped after 1 of 3 samples [True, False, False] False
     """
 
     def __init__(self, message: str, evaluation: Evaluation, finished: np.ndarray, terminated: bool) -> None:
@@ -448,6 +699,23 @@ def evaluate(  # long: one loop with its resume, progress and interruption bookk
     recorded with its parameters and reason. ``engine`` defaults to :func:`default_engine`. Samples in
     ``done`` are not run again; ``record(start, values, failed)`` sees every chunk as it finishes. Ctrl-C
     or SIGTERM raises :class:`EnsembleInterrupted` carrying what had finished.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+    ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+    >>> from pybrainbone.sensitivity.objective import make_objective
+    >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+    >>> evaluation = evaluate(objective, [[0.0021, 0.7], [-10.0, 0.7]], SerialEngine())
+    >>> evaluation.values.round(3).tolist()  # in sample order; NaN where the simulation failed
+    [[17.854], [nan]]
+    >>> [(f.index, f.reason.split(":")[0]) for f in evaluation.failures]
+    [(1, "simulation of 'bone_remodeling' failed")]
     """
     samples = np.atleast_2d(np.asarray(samples, dtype=float))
     if samples.shape[1] != len(objective.names):

@@ -35,7 +35,28 @@ DEFAULT_SEED = 20261124
 
 
 class AnalysisFailed(SimulationError):
-    """Nothing (or too little) to analyse, e.g. every sample failed; ``evaluation`` has the failures."""
+    """Nothing (or too little) to analyse, e.g. every sample failed; ``evaluation`` has the failures.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+    ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+    >>> from pybrainbone.sensitivity.objective import make_objective
+    >>> from pybrainbone.sensitivity.problem import derive_problem
+    >>> from pybrainbone.sensitivity.executors import SerialEngine
+    >>> objective = make_objective(exp, "same", ["D_OCp", "A_OCa"])
+    >>> problem = derive_problem(objective.nominal, objective.names, relative=0.2)
+    >>> try:
+    ...     morris(objective, problem, n=2, engine=SerialEngine())
+    ... except AnalysisFailed as exc:
+    ...     print(exc, len(exc.evaluation.values))
+    pth:same does not vary over the sampled ranges; no sensitivity to analyse 6
+    """
 
     def __init__(self, message: str, evaluation: Evaluation) -> None:
         super().__init__(message)
@@ -43,7 +64,17 @@ class AnalysisFailed(SimulationError):
 
 
 def check_seed(seed: object) -> int:
-    """``seed`` as an int SALib and numpy accept (0 to 2**32 - 1), or a clear error."""
+    """``seed`` as an int SALib and numpy accept (0 to 2**32 - 1), or a clear error.
+
+    Examples
+    --------
+    >>> check_seed(20261124)
+    20261124
+    >>> check_seed(-1)
+    Traceback (most recent call last):
+    ...
+    pybrainbone.errors.InvalidValueError: seed must be an integer from 0 to 4294967295, got -1
+    """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**32:
         raise InvalidValueError(f"seed must be an integer from 0 to {2**32 - 1}, got {seed!r}")
     return int(seed)
@@ -61,6 +92,27 @@ def tolerance_check(
 
     Returns the largest absolute and relative difference of the output (None at default tolerances),
     so a loose, fast analysis states the error it bought its speed with.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+    ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+    >>> from pybrainbone.sensitivity.objective import make_objective
+    >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+    >>> from pybrainbone.experiments.spec import Solver
+    >>> from pybrainbone.sensitivity.executors import SerialEngine, evaluate
+    >>> loose = objective.with_solver(Solver(relative_tolerance=1e-5))
+    >>> samples = np.array([[0.0021, 0.7], [0.0042, 0.7]])
+    >>> check = tolerance_check(loose, samples, evaluate(loose, samples, SerialEngine()).values)
+    >>> check["samples"], check["max_rel_difference"] < 1e-3
+    (2.0, True)
+    >>> tolerance_check(objective, samples, evaluate(objective, samples, SerialEngine()).values) is None
+    True
     """
     if objective.experiment.solver.options() == SolverOptions():
         return None
@@ -109,7 +161,19 @@ Options = Mapping[str, Any]
 
 @dataclass(frozen=True)
 class Analysis:
-    """What a method's SALib analysis produced from the usable outputs."""
+    """What a method's SALib analysis produced from the usable outputs.
+
+    Examples
+    --------
+    >>> from pybrainbone.sensitivity.problem import derive_problem
+    >>> problem = derive_problem({"a": 1.0, "b": 1.0}, relative=0.5)
+    >>> spec = problem.salib()
+    >>> unit = MORRIS.sample(spec, 4, MORRIS.defaults, 1)  # 4 trajectories of 3 points
+    >>> y = 3 * unit[:, 0] + 0.1 * unit[:, 1]  # a closed-form output: a matters, b barely
+    >>> analysis = MORRIS.analyse(AnalysisInput(spec, problem, unit, y, MORRIS.defaults, 1, 100, "y"))
+    >>> analysis.indices[["parameter", "mu_star", "rank"]].round(2).values.tolist(), analysis.handling
+    ([['a', 3.0, 1], ['b', 0.1, 2]], 'no failures')
+    """
 
     indices: pd.DataFrame
     handling: str
@@ -119,7 +183,20 @@ class Analysis:
 @dataclass(frozen=True)
 class AnalysisInput:
     """What a method's analysis reads: the SALib problem, unit samples, outputs (NaN where a sample
-    failed), the method's options, the seed, the bootstrap size and the output's label."""
+    failed), the method's options, the seed, the bootstrap size and the output's label.
+
+    Examples
+    --------
+    >>> from pybrainbone.sensitivity.problem import derive_problem
+    >>> problem = derive_problem({"a": 1.0, "b": 1.0}, relative=0.5)
+    >>> spec = problem.salib()
+    >>> unit = MORRIS.sample(spec, 4, MORRIS.defaults, 1)  # 4 trajectories of 3 points
+    >>> y = 3 * unit[:, 0] + 0.1 * unit[:, 1]  # a closed-form output: a matters, b barely
+    >>> y[0] = np.nan  # one failed sample: Morris drops its trajectory
+    >>> analysis = MORRIS.analyse(AnalysisInput(spec, problem, unit, y, MORRIS.defaults, 1, 100, "y"))
+    >>> analysis.handling
+    'dropped 1 of 4 trajectories containing a failed sample'
+    """
 
     spec: dict[str, Any]
     problem: Problem
@@ -137,6 +214,19 @@ class Method:
 
     ``sample(spec, n, options, seed)`` gives unit samples; ``analyse`` turns an :class:`AnalysisInput`
     into an :class:`Analysis`.
+
+    Examples
+    --------
+    >>> from pybrainbone.sensitivity.problem import derive_problem
+    >>> [(m.name, m.default_n, m.n_meaning) for m in METHODS.values()]
+    [('morris', 10, 'trajectories'), ('sobol', 256, 'base samples'), ('efast', 256, 'runs per parameter')]
+    >>> SOBOL.check_n(100, SOBOL.defaults)
+    Traceback (most recent call last):
+    ...
+    pybrainbone.errors.InvalidValueError: Sobol needs n a power of 2 (Sobol' sequence balance), got 100
+    >>> problem = derive_problem({"a": 1.0, "b": 1.0}, relative=0.5)
+    >>> SOBOL.sample(problem.salib(), 8, SOBOL.defaults, 1).shape  # 8 x (2 + 2) runs
+    (32, 2)
     """
 
     name: MethodName
@@ -332,6 +422,28 @@ def run_method(
     With a ``checkpoint``, finished samples are appended to its file as they arrive, and (when it
     resumes) samples it already holds are not run again. If every sample fails, or too few are left to
     analyse, :class:`AnalysisFailed` carries the evaluation (so its failures can still be written).
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+    ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+    >>> from pybrainbone.sensitivity.objective import make_objective
+    >>> from pybrainbone.sensitivity.problem import derive_problem
+    >>> from pybrainbone.sensitivity.executors import SerialEngine
+    >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+    >>> problem = derive_problem(objective.nominal, objective.names, relative=0.2)
+    >>> result = run_method(MORRIS, objective, problem, 4, engine=SerialEngine(), seed=1)
+    >>> result.indices[["parameter", "rank"]].values.tolist()
+    [['A_OCa', 1], ['D_OCp', 2]]
+    >>> run_method(MORRIS, objective, problem, 4, engine=SerialEngine(), levels=6)
+    Traceback (most recent call last):
+    ...
+    pybrainbone.errors.InvalidValueError: morris has no option(s) ['levels']; known: ['num_levels']
     """
     unknown = sorted(set(options) - set(method.defaults))
     if unknown:
@@ -377,19 +489,82 @@ def run_method(
 def morris(
     objective: Objective, problem: Problem, n: int = 10, *, num_levels: int = 4, **kwargs: Any
 ) -> GlobalResult:
-    """Morris elementary effects: ``n`` trajectories of D+1 runs; mu*, sigma, mu* CI and rank."""
+    """Morris elementary effects: ``n`` trajectories of D+1 runs; mu*, sigma, mu* CI and rank.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+    ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+    >>> from pybrainbone.sensitivity.objective import make_objective
+    >>> from pybrainbone.sensitivity.problem import derive_problem
+    >>> from pybrainbone.sensitivity.executors import SerialEngine
+    >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+    >>> problem = derive_problem(objective.nominal, objective.names, relative=0.2)
+    >>> result = morris(objective, problem, n=4, engine=SerialEngine(), seed=1)
+    >>> result.indices.round(3)
+      parameter     mu  mu_star  sigma  mu_star_conf  rank
+    0     A_OCa  0.619    0.619  0.075         0.061     1
+    1     D_OCp -0.581    0.581  0.119         0.100     2
+    """
     return run_method(MORRIS, objective, problem, n, num_levels=num_levels, **kwargs)
 
 
 def sobol(
     objective: Objective, problem: Problem, n: int = 256, *, second_order: bool = False, **kwargs: Any
 ) -> GlobalResult:
-    """Sobol first-order and total indices (Saltelli/Jansen), optionally second order, with 95 % CIs."""
+    """Sobol first-order and total indices (Saltelli/Jansen), optionally second order, with 95 % CIs.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+    ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+    >>> from pybrainbone.sensitivity.objective import make_objective
+    >>> from pybrainbone.sensitivity.problem import derive_problem
+    >>> from pybrainbone.sensitivity.executors import SerialEngine
+    >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+    >>> problem = derive_problem(objective.nominal, objective.names, relative=0.2)
+    >>> result = sobol(objective, problem, n=8, engine=SerialEngine(), seed=1)
+    >>> len(result.samples), list(result.indices.columns)
+    (32, ['parameter', 'S1', 'S1_conf', 'ST', 'ST_conf', 'rank'])
+    >>> result.indices[["parameter", "rank"]].values.tolist()
+    [['D_OCp', 1], ['A_OCa', 2]]
+    """
     return run_method(SOBOL, objective, problem, n, second_order=second_order, **kwargs)
 
 
 def efast(objective: Objective, problem: Problem, n: int = 256, *, m: int = 4, **kwargs: Any) -> GlobalResult:
-    """Extended FAST first-order and total indices (``n`` runs per parameter, interference factor ``m``)."""
+    """Extended FAST first-order and total indices (``n`` runs per parameter, interference factor ``m``).
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+    ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+    >>> from pybrainbone.sensitivity.objective import make_objective
+    >>> from pybrainbone.sensitivity.problem import derive_problem
+    >>> from pybrainbone.sensitivity.executors import SerialEngine
+    >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+    >>> problem = derive_problem(objective.nominal, objective.names, relative=0.2)
+    >>> result = efast(objective, problem, n=65, engine=SerialEngine(), seed=1)
+    >>> len(result.samples), result.settings["M"]
+    (130, 4)
+    >>> result.indices[["parameter", "rank"]].values.tolist()
+    [['D_OCp', 1], ['A_OCa', 2]]
+    """
     return run_method(EFAST, objective, problem, n, m=m, **kwargs)
 
 
@@ -397,7 +572,30 @@ def run_global(
     method: MethodName, objective: Objective, problem: Problem, n: int | None = None, **kwargs: Any
 ) -> GlobalResult:
     """Run the method called ``method`` (``n``: trajectories for Morris, base samples for Sobol, runs per
-    parameter for eFAST; defaults 10, 256, 256)."""
+    parameter for eFAST; defaults 10, 256, 256).
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+    ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+    >>> from pybrainbone.sensitivity.objective import make_objective
+    >>> from pybrainbone.sensitivity.problem import derive_problem
+    >>> from pybrainbone.sensitivity.executors import SerialEngine
+    >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+    >>> problem = derive_problem(objective.nominal, objective.names, relative=0.2)
+    >>> result = run_global("morris", objective, problem, 4, engine=SerialEngine(), seed=1)
+    >>> result.method, len(result.samples)
+    ('morris', 12)
+    >>> run_global("fast", objective, problem)
+    Traceback (most recent call last):
+    ...
+    pybrainbone.errors.InvalidValueError: unknown method 'fast'; use morris, sobol or efast
+    """
     if method not in METHODS:
         raise InvalidValueError(f"unknown method {method!r}; use morris, sobol or efast")
     return run_method(METHODS[method], objective, problem, n, **kwargs)

@@ -58,7 +58,21 @@ def time_sensitivities(
     method: Literal["fd", "forward"] = "fd",
     relative_step: float = DEFAULT_STEP,
 ) -> LocalSensitivities:
-    """Time-resolved sensitivities of model variables ``outputs`` to ``parameters`` around ``changes``."""
+    """Time-resolved sensitivities of model variables ``outputs`` to ``parameters`` around ``changes``.
+
+    Examples
+    --------
+    >>> sim = Simulator("bone_remodeling")
+    >>> local = time_sensitivities(
+    ...     sim, ["D_OCp", "A_OCa"], ["OCa"], end=365, points=3, changes={"P_PTH_ext": 100.0})
+    >>> local.times.tolist(), local.unscaled.shape
+    ([0.0, 182.5, 365.0], (3, 2, 1))
+    >>> local.at(365).round(3)
+                OCa
+    parameter
+    D_OCp      0.44
+    A_OCa     -0.44
+    """
     changes = dict(changes or {})
     parameters, outputs = list(parameters), list(outputs)
     if not parameters or not outputs:
@@ -123,6 +137,27 @@ def spec_time_sensitivities(
     """Central-difference sensitivities of a spec's data generator (``objective.series``) over time.
 
     The 2P+1 runs go through the same engines as the global methods (serial, processes, Dask).
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+    ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+    >>> from pybrainbone.sensitivity.executors import SerialEngine
+    >>> from pybrainbone.sensitivity.objective import make_objective
+    >>> objective = make_objective(exp, "dCTX", ["D_OCp", "A_OCa"], series=True)
+    >>> local = spec_time_sensitivities(objective, engine=SerialEngine())
+    >>> local.outputs, local.times.tolist()
+    (['dCTX'], [0.0, 91.25, 182.5, 273.75, 365.0])
+    >>> local.at(365, scaling="semi_scaled").round(3)  # percentage points per relative change
+                dCTX
+    parameter
+    D_OCp     -1.481
+    A_OCa      1.481
     """
     if not objective.series:
         raise InvalidValueError("spec_time_sensitivities needs an objective built with series=True")
@@ -171,6 +206,15 @@ def control_coefficients(
     Central differences over :meth:`Simulator.steady_state` (libRoadRunner's own MCA refuses models with
     rate rules, which our bone-mass outputs use). Rows: parameters; columns: outputs (default: all
     variables). Entries are NaN where the steady-state value is 0.
+
+    Examples
+    --------
+    >>> sim = Simulator("bone_remodeling")
+    >>> control_coefficients(sim, ["D_OCp", "A_OCa"], ["OBa", "OCa"]).round(3)
+                 OBa    OCa
+    parameter
+    D_OCp      0.384  0.453
+    A_OCa     -0.384 -0.453
     """
     changes = dict(changes or {})
     parameters = list(parameters)

@@ -38,19 +38,34 @@ from pybrainbone.simulator import Simulator
 
 @dataclass(frozen=True)
 class OutputSpec:
-    """A data generator and the time it is read at (``None``: the end of the simulation)."""
+    """A data generator and the time it is read at (``None``: the end of the simulation).
+
+    Examples
+    --------
+    >>> OutputSpec("dCTX", 365.0)
+    OutputSpec(data_generator='dCTX', time=365.0)
+    """
 
     data_generator: str
     time: float | None = None
 
     @property
     def label(self) -> str:
+        """How the output is written on the command line and in results (``DG_ID[@TIME]``).
+
+        Examples
+        --------
+        >>> OutputSpec("dCTX", 365.0).label, OutputSpec("dCTX").label
+        ('dCTX@365', 'dCTX')
+        """
         return self.data_generator if self.time is None else f"{self.data_generator}@{self.time:g}"
 
 
 def parse_output(text: str) -> OutputSpec:
     """Parse ``DG_ID[@TIME]``.
 
+    Examples
+    --------
     >>> parse_output("BMD_change@1826.25")
     OutputSpec(data_generator='BMD_change', time=1826.25)
     """
@@ -75,6 +90,22 @@ class Objective:
     It holds the experiment's :class:`~pybrainbone.experiments.plan.Plan`, restricted to the arms the
     output reads; a sample enters the plan's changes as step 3 (after the organism preset and the shared
     changes, before the arms' own).
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+    ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+    >>> from pybrainbone.sensitivity.objective import make_objective
+    >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+    >>> objective.names, objective.output, objective.width
+    (('D_OCp', 'A_OCa'), OutputSpec(data_generator='dCTX', time=365.0), 1)
+    >>> objective.evaluate(Simulator("bone_remodeling"), np.array([0.0021, 0.7])).round(3)
+    array([17.854])
     """
 
     model: CompiledModel
@@ -86,21 +117,84 @@ class Objective:
 
     @property
     def experiment(self) -> Experiment:
+        """The experiment whose output this is.
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.spec import Experiment
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling",
+        ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+        ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+        >>> from pybrainbone.sensitivity.objective import make_objective
+        >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+        >>> objective.experiment.id
+        'pth'
+        """
         return self.plan.experiment
 
     @property
     def label(self) -> str:
+        """``<experiment id>:<output>``, the name of results.
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.spec import Experiment
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling",
+        ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+        ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+        >>> from pybrainbone.sensitivity.objective import make_objective
+        >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+        >>> objective.label
+        'pth:dCTX@365'
+        """
         return f"{self.experiment.id}:{self.output.label}"
 
     @property
     def width(self) -> int:
-        """How many numbers one evaluation returns."""
+        """How many numbers one evaluation returns.
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.spec import Experiment
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling",
+        ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+        ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+        >>> from pybrainbone.sensitivity.objective import make_objective
+        >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+        >>> objective.width, make_objective(exp, "dCTX", ["D_OCp"], series=True).width
+        (1, 5)
+        """
         sim = self.plan.simulation
         if self.series and isinstance(sim, UniformTimeCourse):
             return sim.points
         return 1
 
     def times(self) -> np.ndarray:
+        """The times the output is read at (days; ``inf`` for a steady state).
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.spec import Experiment
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling",
+        ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+        ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+        >>> from pybrainbone.sensitivity.objective import make_objective
+        >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+        >>> objective.times(), make_objective(exp, "dCTX", ["D_OCp"], series=True).times()
+        (array([365.]), array([  0.  ,  91.25, 182.5 , 273.75, 365.  ]))
+        """
         sim = self.plan.simulation
         if isinstance(sim, SteadyState):
             return np.array([math.inf])
@@ -109,13 +203,50 @@ class Objective:
         return np.array([sim.end if self.output.time is None else self.output.time])
 
     def with_solver(self, options: Solver) -> Objective:
-        """The same objective integrated with other solver settings."""
+        """The same objective integrated with other solver settings.
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.spec import Experiment
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling",
+        ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+        ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+        >>> from pybrainbone.sensitivity.objective import make_objective
+        >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+        >>> from pybrainbone.experiments.spec import Solver
+        >>> loose = objective.with_solver(Solver(relative_tolerance=1e-6))
+        >>> loose.plan.options.relative_tolerance, objective.plan.options.relative_tolerance
+        (1e-06, 1e-09)
+        """
         experiment = self.experiment.model_copy(update={"solver": options})
         plan = replace(self.plan, experiment=experiment, options=options.options())
         return replace(self, plan=plan)
 
     def evaluate(self, simulator: Simulator, values: np.ndarray) -> np.ndarray:
-        """The output for one parameter vector (model units); raises SimulationError if it fails."""
+        """The output for one parameter vector (model units); raises SimulationError if it fails.
+
+        Examples
+        --------
+        >>> from pybrainbone.experiments.spec import Experiment
+        >>> exp = Experiment.model_validate({
+        ...     "id": "pth", "model": "bone_remodeling",
+        ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+        ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+        ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+        ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+        >>> from pybrainbone.sensitivity.objective import make_objective
+        >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+        >>> sim = Simulator("bone_remodeling")
+        >>> objective.evaluate(sim, np.array([0.0021, 0.7])).round(3)
+        array([17.854])
+        >>> objective.evaluate(sim, np.array([-10.0, 0.7]))
+        Traceback (most recent call last):
+        ...
+        pybrainbone.errors.SimulationError: simulation of 'bone_remodeling' failed: CVODE Error: ...
+        """
         sample = {n: float(v) for n, v in zip(self.names, values, strict=True)}
         expression = parse_expression(self._generator_expression())
         courses: dict[tuple[str, str], np.ndarray] = {}
@@ -148,7 +279,24 @@ class Objective:
 
 
 def experiment_nominal(plan: Plan, simulator: Simulator) -> dict[str, float]:
-    """Every parameter's value in the experiment before any arm's own changes (organism + shared changes)."""
+    """Every parameter's value in the experiment before any arm's own changes (organism + shared changes).
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+    ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+    >>> from pybrainbone.experiments.plan import resolve
+    >>> sim = Simulator("bone_remodeling", organism="rat")
+    >>> rat = Experiment.model_validate({**exp.model_dump(), "organism": "rat"})
+    >>> nominal = experiment_nominal(resolve(rat, sim), sim)
+    >>> round(nominal["A_OCa"] / experiment_nominal(resolve(exp, sim), sim)["A_OCa"], 3)  # the rat preset
+    4.0
+    """
     values = simulator.parameters()["value"].to_dict()
     values.update({k: v for k, v in plan.base().items() if k in values})
     return {str(k): float(v) for k, v in values.items()}
@@ -156,7 +304,22 @@ def experiment_nominal(plan: Plan, simulator: Simulator) -> dict[str, float]:
 
 def arm_set_parameters(experiment: Experiment, arms: Iterable[str] | None = None) -> dict[str, str]:
     """Parameters that an arm (of ``arms``, default all) sets itself (name -> which arms), which a
-    problem may not vary: the arm's own value would override the sample."""
+    problem may not vary: the arm's own value would override the sample.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+    ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+    >>> arm_set_parameters(exp)
+    {'P_PTH_ext': "arm(s) treated of 'pth' set it as their intervention"}
+    >>> arm_set_parameters(exp, arms=["control"])
+    {}
+    """
     chosen = set(arms) if arms is not None else {a.id for a in experiment.arms}
     owners: dict[str, list[str]] = {}
     for arm in (a for a in experiment.arms if a.id in chosen):
@@ -176,7 +339,29 @@ def make_objective(
     runner: Runner | None = None,
     series: bool = False,
 ) -> Objective:
-    """Validate ``output`` and ``names`` against the spec and build its :class:`Objective`."""
+    """Validate ``output`` and ``names`` against the spec and build its :class:`Objective`.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+    ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+    >>> make_objective(exp, "dCTX@365", ["D_OCp"]).label
+    'pth:dCTX@365'
+    >>> make_objective(exp, "dCTX@365", ["P_PTH_ext"])
+    Traceback (most recent call last):
+    ...
+    pybrainbone.errors.PyBrainBoneError: cannot vary 'P_PTH_ext': arm(s) treated of 'pth' set it as their
+    intervention
+    >>> make_objective(exp, "dCTX@400", ["D_OCp"])
+    Traceback (most recent call last):
+    ...
+    pybrainbone.errors.InvalidValueError: output time 400 is outside the simulation of 'pth' (0..365)
+    """
     runner = runner or Runner()
     out = parse_output(output) if isinstance(output, str) else output
     plan = runner.plan(experiment)

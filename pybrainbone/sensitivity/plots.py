@@ -13,7 +13,30 @@ TOP = 20
 
 
 def plot_global(result: GlobalResult) -> Figure:
-    """Morris: mu* against sigma (top parameters labelled); Sobol/eFAST: S1 and ST bars with 95 % CIs."""
+    """Morris: mu* against sigma (top parameters labelled); Sobol/eFAST: S1 and ST bars with 95 % CIs.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "pth", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 365, "points": 5},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_PTH_ext": 100}}],
+    ...     "data_generators": [{"id": "dCTX", "expression": "100*(treated.CTX_rel/control.CTX_rel - 1)"},
+    ...                         {"id": "same", "expression": "treated.OCa / treated.OCa"}]})
+    >>> from pybrainbone.sensitivity.objective import make_objective
+    >>> from pybrainbone.sensitivity.problem import derive_problem
+    >>> from pybrainbone.sensitivity.executors import SerialEngine
+    >>> objective = make_objective(exp, "dCTX@365", ["D_OCp", "A_OCa"])
+    >>> problem = derive_problem(objective.nominal, objective.names, relative=0.2)
+    >>> from pybrainbone.sensitivity.global_ import morris
+    >>> result = morris(objective, problem, n=4, engine=SerialEngine(), seed=1)
+    >>> fig = plot_global(result)
+    >>> fig.axes[0].get_xlabel()
+    'mu* (mean |elementary effect|)'
+    >>> fig.axes[0].get_title()
+    'morris: pth:dCTX@365 (n=12 runs, seed 1)'
+    """
     table = result.indices
     if result.method == "morris":
         fig = new_figure(figsize=(7, 5.5))
@@ -66,6 +89,16 @@ def plot_local(result: LocalSensitivities, scaling: str | None = None) -> Figure
 
     ``scaling`` defaults to ``scaled`` (d ln y / d ln p) when that is finite everywhere after t=0, else
     ``semi_scaled`` (p dy/dp).
+
+    Examples
+    --------
+    >>> from pybrainbone.simulator import Simulator
+    >>> from pybrainbone.sensitivity.local import time_sensitivities
+    >>> local = time_sensitivities(Simulator("bone_remodeling"), ["D_OCp", "A_OCa"], ["OCa", "CTX_rel"],
+    ...                            end=365, points=3, changes={"P_PTH_ext": 100.0})
+    >>> fig = plot_local(local)
+    >>> [ax.get_title() for ax in fig.axes if ax.get_title()]
+    ['OCa: d ln y / d ln p', 'CTX_rel: d ln y / d ln p']
     """
     if scaling is None:
         scaled = result.scaled[1:] if len(result.times) > 1 else result.scaled

@@ -43,12 +43,28 @@ SWITCH_PATTERN = re.compile(r"^(on_|link_)|(_KO|_on|_ab)$|_KO_|(^|_)t_[A-Za-z0-9
 
 
 class ProblemError(PyBrainBoneError):
-    """A problem file or range that cannot be used; the message names the file and the parameter."""
+    """A problem file or range that cannot be used; the message names the file and the parameter.
+
+    Examples
+    --------
+    >>> derive_problem({"k": 0.0})
+    Traceback (most recent call last):
+    ...
+    pybrainbone.sensitivity.problem.ProblemError: k: empty or non-finite range [0, 0] (its nominal value is 0;
+    give low and high)
+    """
 
 
 @dataclass(frozen=True)
 class ParameterRange:
-    """One uncertain parameter: its range in model units, its nominal value and how it is sampled."""
+    """One uncertain parameter: its range in model units, its nominal value and how it is sampled.
+
+    Examples
+    --------
+    >>> rate = ParameterRange("k_res", low=0.5, high=2.0, nominal=1.0, distribution="log-uniform")
+    >>> rate.name, rate.nominal, rate.distribution
+    ('k_res', 1.0, 'log-uniform')
+    """
 
     name: str
     low: float
@@ -58,7 +74,15 @@ class ParameterRange:
 
     @property
     def sample_bounds(self) -> tuple[float, float]:
-        """Bounds in the space SALib samples: the value, or log10 of it for log-uniform ranges."""
+        """Bounds in the space SALib samples: the value, or log10 of it for log-uniform ranges.
+
+        Examples
+        --------
+        >>> ParameterRange("k", 0.1, 10.0, 1.0, "log-uniform").sample_bounds
+        (-1.0, 1.0)
+        >>> ParameterRange("k", 0.1, 10.0, 1.0).sample_bounds
+        (0.1, 10.0)
+        """
         if self.distribution == "log-uniform":
             return (math.log10(self.low), math.log10(self.high))
         return (self.low, self.high)
@@ -66,19 +90,42 @@ class ParameterRange:
 
 @dataclass(frozen=True)
 class Problem:
-    """An ordered set of parameter ranges."""
+    """An ordered set of parameter ranges.
+
+    Examples
+    --------
+    >>> a, b = ParameterRange("a", 1.0, 3.0, 2.0), ParameterRange("b", 0.1, 10.0, 1.0, "log-uniform")
+    >>> problem = Problem((a, b))
+    >>> len(problem), problem.names
+    (2, ['a', 'b'])
+    """
 
     parameters: tuple[ParameterRange, ...]
 
     @property
     def names(self) -> list[str]:
+        """Parameter names, in order (the columns of every sample).
+
+        Examples
+        --------
+        >>> derive_problem({"k2": 2.0, "k1": 1.0}).names
+        ['k2', 'k1']
+        """
         return [p.name for p in self.parameters]
 
     def __len__(self) -> int:
         return len(self.parameters)
 
     def salib(self) -> dict[str, Any]:
-        """SALib's problem dictionary, in sampling space (log10 for log-uniform parameters)."""
+        """SALib's problem dictionary, in sampling space (log10 for log-uniform parameters).
+
+        Examples
+        --------
+        >>> a, b = ParameterRange("a", 1.0, 3.0, 2.0), ParameterRange("b", 0.1, 10.0, 1.0, "log-uniform")
+        >>> problem = Problem((a, b))
+        >>> problem.salib()
+        {'num_vars': 2, 'names': ['a', 'b'], 'bounds': [[1.0, 3.0], [-1.0, 1.0]]}
+        """
         return {
             "num_vars": len(self.parameters),
             "names": self.names,
@@ -86,7 +133,16 @@ class Problem:
         }
 
     def to_model_space(self, samples: np.ndarray) -> np.ndarray:
-        """Map SALib samples (rows) to parameter values: ``10**x`` in log-uniform columns."""
+        """Map SALib samples (rows) to parameter values: ``10**x`` in log-uniform columns.
+
+        Examples
+        --------
+        >>> a, b = ParameterRange("a", 1.0, 3.0, 2.0), ParameterRange("b", 0.1, 10.0, 1.0, "log-uniform")
+        >>> problem = Problem((a, b))
+        >>> problem.to_model_space(np.array([[1.5, -1.0], [2.5, 0.5]])).round(4)
+        array([[1.5   , 0.1   ],
+               [2.5   , 3.1623]])
+        """
         values = np.array(samples, dtype=float, copy=True)
         for j, p in enumerate(self.parameters):
             if p.distribution == "log-uniform":
@@ -94,6 +150,13 @@ class Problem:
         return values
 
     def table(self) -> list[dict[str, Any]]:
+        """One row per parameter (name, nominal, range, distribution): what summaries record.
+
+        Examples
+        --------
+        >>> derive_problem({"k": 2.0}, relative=0.5).table()
+        [{'parameter': 'k', 'nominal': 2.0, 'low': 1.0, 'high': 3.0, 'dist': 'uniform'}]
+        """
         return [
             {"parameter": p.name, "nominal": p.nominal, "low": p.low, "high": p.high, "dist": p.distribution}
             for p in self.parameters
@@ -158,7 +221,18 @@ def derive_problem(
     factor: float | None = None,
     distribution: Distribution = "uniform",
 ) -> Problem:
-    """Ranges around nominal values: ``nominal*(1 -+ relative)``, or ``nominal/factor .. nominal*factor``."""
+    """Ranges around nominal values: ``nominal*(1 -+ relative)``, or ``nominal/factor .. nominal*factor``.
+
+    Examples
+    --------
+    >>> problem = derive_problem({"k1": 2.0, "k2": 0.5}, factor=2, distribution="log-uniform")
+    >>> [(p.name, p.low, p.high, p.distribution) for p in problem.parameters]
+    [('k1', 1.0, 4.0, 'log-uniform'), ('k2', 0.25, 1.0, 'log-uniform')]
+    >>> derive_problem({"k1": 2.0}, ["k1"], relative=1.5)
+    Traceback (most recent call last):
+    ...
+    pybrainbone.sensitivity.problem.ProblemError: k1: relative range must be in (0, 1), got 1.5
+    """
     chosen = list(names) if names is not None else list(nominal)
     if not chosen:
         raise ProblemError("no parameters to vary")
@@ -175,6 +249,13 @@ def eligible_parameters(nominal: Mapping[str, float], exclude: Iterable[str] = (
     Left out: parameters whose nominal value is 0 (doses and switched-off effects, which a relative range
     cannot move), names that look like switches (``on_*``, ``link_*``, ``*_KO``, ``*_on``, ``*_ab``),
     intervention onset times (``t_*``) and everything in ``exclude`` (e.g. what the experiment's arms set).
+
+    Examples
+    --------
+    >>> nominal = {"A_OCa": 0.7, "P_PTH_ext": 0.0, "on_hpa": 1.0, "CART_KO": 0.0, "t_ovx": 3650.0,
+    ...            "D_OCp": 2.1}
+    >>> eligible_parameters(nominal, exclude=["D_OCp"])
+    ['A_OCa']
     """
     excluded = set(exclude)
     return [
@@ -195,7 +276,22 @@ def _number(origin: str, name: str, key: str, value: Any) -> float:
 def problem_from_data(
     data: Any, nominal: Mapping[str, float], model: str, origin: str = "problem"
 ) -> Problem:
-    """Validate parsed problem-file data against the model's parameters (``nominal``: name -> value)."""
+    """Validate parsed problem-file data against the model's parameters (``nominal``: name -> value).
+
+    Examples
+    --------
+    >>> nominal = {"A_OCa": 0.7, "D_OCp": 2.1, "k_res": 1.0}
+    >>> data = {"relative": 0.1, "parameters": {"A_OCa": {}, "D_OCp": {"low": 1.0, "high": 3.0},
+    ...                                         "k_res": {"factor": 10, "distribution": "log-uniform"}}}
+    >>> problem = problem_from_data(data, nominal, "toy")
+    >>> [(p.name, round(p.low, 3), round(p.high, 3)) for p in problem.parameters]
+    [('A_OCa', 0.63, 0.77), ('D_OCp', 1.0, 3.0), ('k_res', 0.1, 10.0)]
+    >>> problem_from_data({"parameters": ["A_OCA"]}, nominal, "toy", "problem.yaml")
+    Traceback (most recent call last):
+    ...
+    pybrainbone.sensitivity.problem.ProblemError: problem.yaml: unknown parameter 'A_OCA' in model 'toy'; did
+    you mean A_OCa, D_OCp?
+    """
     if not isinstance(data, dict):
         raise ProblemError(
             f"{origin}: a problem file must be a mapping with 'parameters', got {type(data).__name__}"
@@ -258,12 +354,33 @@ def _names_as_entries(names: list[Any], origin: str) -> dict[str, Any]:
 
 
 def load_problem(path: str | Path, nominal: Mapping[str, float], model: str) -> Problem:
-    """Read and validate a YAML problem file."""
+    """Read and validate a YAML problem file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "problem.yaml"
+    ...     _ = path.write_text("relative: 0.5\\nparameters: [A_OCa]\\n")
+    ...     problem = load_problem(path, {"A_OCa": 0.7, "D_OCp": 2.1}, "toy")
+    >>> [(p.name, round(p.low, 3), round(p.high, 3)) for p in problem.parameters]
+    [('A_OCa', 0.35, 1.05)]
+    """
     return problem_from_data(read_yaml(path, ProblemError, "problem file"), nominal, model, str(path))
 
 
 def positive_int(name: str, value: object, minimum: int = 1) -> int:
-    """``value`` as an int >= ``minimum`` or a clear error."""
+    """``value`` as an int >= ``minimum`` or a clear error.
+
+    Examples
+    --------
+    >>> positive_int("n (trajectories)", 10, minimum=2)
+    10
+    >>> positive_int("n (trajectories)", 1, minimum=2)
+    Traceback (most recent call last):
+    ...
+    pybrainbone.errors.InvalidValueError: n (trajectories) must be an integer >= 2, got 1
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < minimum:
         raise InvalidValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return int(value)

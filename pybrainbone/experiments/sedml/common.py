@@ -103,12 +103,23 @@ _KISAO_ID = re.compile(r"^\s*KISAO[_:]?(\d{1,7})\s*$", re.IGNORECASE)
 
 
 class SedmlError(PyBrainBoneError):
-    """SED-ML or OMEX that cannot be written or read back into a spec; the message names the file."""
+    """SED-ML or OMEX that cannot be written or read back into a spec; the message names the file.
+
+    Examples
+    --------
+    >>> check(libsedml.LIBSEDML_INVALID_ATTRIBUTE_VALUE, "the id of model 'model_treated'")
+    Traceback (most recent call last):
+    ...
+    pybrainbone.experiments.sedml.common.SedmlError: libsedml could not set the id of model 'model_treated'
+    (status -4)
+    """
 
 
 def kisao_id(text: str) -> str:
     """``KISAO_0000019`` for ``KISAO_0000019``, ``KISAO:0000019`` (COPASI's older spelling) or ``kisao_19``.
 
+    Examples
+    --------
     >>> kisao_id("KISAO:0000560")
     'KISAO_0000560'
     """
@@ -117,13 +128,30 @@ def kisao_id(text: str) -> str:
 
 
 def check(status: int, what: str) -> None:
-    """Raise :class:`SedmlError` naming ``what`` unless a libsedml setter returned success."""
+    """Raise :class:`SedmlError` naming ``what`` unless a libsedml setter returned success.
+
+    Examples
+    --------
+    >>> document = libsedml.SedDocument(SEDML_LEVEL, SEDML_VERSION)
+    >>> check(document.setName("PTH infusion"), "document name")  # success: nothing to say
+    >>> check(document.createModel().setId("2 arms"), "model id")
+    Traceback (most recent call last):
+    ...
+    pybrainbone.experiments.sedml.common.SedmlError: libsedml could not set model id (status -4)
+    """
     if status != libsedml.LIBSEDML_OPERATION_SUCCESS:
         raise SedmlError(f"libsedml could not set {what} (status {status})")
 
 
 def log_errors(document: Any, minimum: int) -> list[str]:
-    """The one-line messages of ``document``'s error log at severity ``minimum`` or above."""
+    """The one-line messages of ``document``'s error log at severity ``minimum`` or above.
+
+    Examples
+    --------
+    >>> document = libsedml.readSedMLFromString("<sedML/>")
+    >>> [message[:40] for message in log_errors(document, libsedml.LIBSEDML_SEV_ERROR)]
+    ['A <document> object must have the requir', 'A <document> object must have the requir']
+    """
     log = document.getErrorLog()
     return [
         " ".join(log.getError(i).getMessage().split())
@@ -133,12 +161,27 @@ def log_errors(document: Any, minimum: int) -> list[str]:
 
 
 def number(value: float) -> str:
-    """A float as text that reads back to the same float."""
+    """A float as text that reads back to the same float.
+
+    Examples
+    --------
+    >>> number(0.1), number(1e-15), number(200000)
+    ('0.1', '1e-15', '200000.0')
+    >>> float(number(1 / 3)) == 1 / 3
+    True
+    """
     return repr(float(value))
 
 
 def annotation(**attributes: str) -> str:
-    """A SED-ML ``<annotation>`` holding our ``<pybrainbone>`` element with the non-empty ``attributes``."""
+    """A SED-ML ``<annotation>`` holding our ``<pybrainbone>`` element with the non-empty ``attributes``.
+
+    Examples
+    --------
+    >>> print(annotation(model="bone_remodeling", organism="rat", control=""))
+    <annotation><pbb:pybrainbone xmlns:pbb="https://github.com/pybrainbone/pybrainbone/sedml-annotation"
+     model="bone_remodeling" organism="rat" /></annotation>
+    """
     element = ElementTree.Element(f"{{{NAMESPACE}}}pybrainbone", {k: v for k, v in attributes.items() if v})
     ElementTree.register_namespace("pbb", NAMESPACE)
     return f"<annotation>{ElementTree.tostring(element, encoding='unicode')}</annotation>"
@@ -146,18 +189,45 @@ def annotation(**attributes: str) -> str:
 
 @dataclass(frozen=True)
 class SbmlIndex:
-    """What kind of SBML element each id names (species, parameter, compartment), for XPath targets."""
+    """What kind of SBML element each id names (species, parameter, compartment), for XPath targets.
+
+    Examples
+    --------
+    >>> from pybrainbone.build import compile_model
+    >>> index = SbmlIndex(compile_model("bone_remodeling").sbml)
+    >>> index.kinds["OBa"], index.kinds["P_PTH_ext"]
+    ('species', 'parameter')
+    >>> index.value_xpath("P_PTH_ext")
+    "/sbml:sbml/sbml:model/sbml:listOfParameters/sbml:parameter[@id='P_PTH_ext']/@value"
+    """
 
     sbml: str
 
     @cached_property
     def namespace(self) -> str:
-        """The SBML core namespace URI of the model (what the ``sbml:`` XPath prefix must be bound to)."""
+        """The SBML core namespace URI of the model (what the ``sbml:`` XPath prefix must be bound to).
+
+        Examples
+        --------
+        >>> from pybrainbone.build import compile_model
+        >>> index = SbmlIndex(compile_model("bone_remodeling").sbml)
+        >>> index.namespace
+        'http://www.sbml.org/sbml/level3/version2/core'
+        """
         document = libsbml.readSBMLFromString(self.sbml)
         return str(document.getSBMLNamespaces().getURI())
 
     @cached_property
     def kinds(self) -> dict[str, str]:
+        """Each species, parameter and compartment id and its kind (``species_amount``: in amounts).
+
+        Examples
+        --------
+        >>> from pybrainbone.build import compile_model
+        >>> index = SbmlIndex(compile_model("bone_remodeling").sbml)
+        >>> sorted(set(index.kinds.values()))
+        ['compartment', 'parameter', 'species']
+        """
         document = libsbml.readSBMLFromString(self.sbml)
         model = document.getModel()
         kinds: dict[str, str] = {}
@@ -170,6 +240,20 @@ class SbmlIndex:
         return kinds
 
     def element_xpath(self, sid: str) -> str:
+        """XPath of the SBML element ``sid`` names (a SED-ML variable's ``target``).
+
+        Examples
+        --------
+        >>> from pybrainbone.build import compile_model
+        >>> index = SbmlIndex(compile_model("bone_remodeling").sbml)
+        >>> index.element_xpath("OBa")
+        "/sbml:sbml/sbml:model/sbml:listOfSpecies/sbml:species[@id='OBa']"
+        >>> index.element_xpath("OBaa")
+        Traceback (most recent call last):
+        ...
+        pybrainbone.experiments.sedml.common.SedmlError: 'OBaa' is not a species, parameter or compartment of
+        the SBML model
+        """
         kind = self.kinds.get(sid)
         if kind is None:
             raise SedmlError(f"{sid!r} is not a species, parameter or compartment of the SBML model")
@@ -180,6 +264,15 @@ class SbmlIndex:
         return f"/sbml:sbml/sbml:model/sbml:listOfParameters/sbml:parameter[@id='{sid}']"
 
     def value_xpath(self, sid: str) -> str:
+        """XPath of the attribute holding ``sid``'s value (a ``changeAttribute``'s ``target``).
+
+        Examples
+        --------
+        >>> from pybrainbone.build import compile_model
+        >>> index = SbmlIndex(compile_model("bone_remodeling").sbml)
+        >>> index.value_xpath("OBa")
+        "/sbml:sbml/sbml:model/sbml:listOfSpecies/sbml:species[@id='OBa']/@initialConcentration"
+        """
         attribute = {
             "species": "initialConcentration",
             "species_amount": "initialAmount",

@@ -22,6 +22,14 @@ def restore_libsbml_proxies() -> None:
     loops forever when a model is compiled afterwards. Re-registering libsbml's proxy classes restores it;
     libsedml keeps working because the proxies wrap the same shared SWIG types (we only pass such objects
     straight back to libsedml). Call again after anything else imports libsedml for the first time.
+
+    Examples
+    --------
+    >>> from pybrainbone.build import compile_model
+    >>> restore_libsbml_proxies()  # idempotent: call it again whenever something else first imports libsedml
+    >>> model = libsbml.readSBMLFromString(compile_model("bone_remodeling").sbml).getModel()
+    >>> type(model.getListOfAllElements()).__module__  # libsbml's own list again, which stops at its end
+    'libsbml'
     """
     for name in dir(libsbml._libsbml):
         if name.endswith("_swigregister") and hasattr(libsedml._libsedml, name):

@@ -38,12 +38,29 @@ _SUPPORTED = "+ - * / ^, ln, log, exp, abs, sqrt, root, pi and exponentiale"
 
 
 def default_name(arm: str, variable: str) -> str:
-    """The SED-ML variable id of ``arm.variable`` in a data generator."""
+    """The SED-ML variable id of ``arm.variable`` in a data generator.
+
+    Examples
+    --------
+    >>> default_name("treated", "BMD")
+    'treated_BMD'
+    """
     return f"{arm}_{variable}"
 
 
 def parse_formula(formula: str) -> Any:
-    """libsedml's AST of SBML L3 infix ``formula`` (what ``setMath`` takes)."""
+    """libsedml's AST of SBML L3 infix ``formula`` (what ``setMath`` takes).
+
+    Examples
+    --------
+    >>> libsedml.formulaToL3String(parse_formula("100 * (treated_OCa / control_OCa - 1)"))
+    '100 * (treated_OCa / control_OCa - 1)'
+    >>> parse_formula("treated_OCa / ")
+    Traceback (most recent call last):
+    ...
+    pybrainbone.experiments.sedml.common.SedmlError: libsedml could not parse the formula 'treated_OCa / ':
+    ...
+    """
     tree = libsedml.parseL3Formula(formula)
     if tree is None:
         reason = libsedml.getLastParseL3Error()
@@ -52,19 +69,46 @@ def parse_formula(formula: str) -> Any:
 
 
 def math_of(expression: Expression, name: Callable[[str, str], str] = default_name) -> Any:
-    """libsedml's AST of ``expression``, each ``arm.variable`` renamed by ``name``."""
+    """libsedml's AST of ``expression``, each ``arm.variable`` renamed by ``name``.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.expressions import parse_expression
+    >>> tree = math_of(parse_expression("100 * (treated.OCa / control.OCa - 1)"))
+    >>> libsedml.formulaToL3String(tree)
+    '100 * (treated_OCa / control_OCa - 1)'
+    """
     return parse_formula(expression.infix(name))
 
 
 def expression_from_math(math_ast: Any, names: Mapping[str, Name], where: str) -> str:
-    """Our expression text for libsedml AST ``math_ast`` (e.g. ``DataGenerator.getMath()``)."""
+    """Our expression text for libsedml AST ``math_ast`` (e.g. ``DataGenerator.getMath()``).
+
+    Examples
+    --------
+    >>> tree = parse_formula("k * treated_OCa")
+    >>> expression_from_math(tree, {"treated_OCa": ("treated", "OCa"), "k": 2.0}, "dataGenerator 'd'")
+    '2.0 * treated.OCa'
+    """
     text = str(libsedml.writeMathMLToString(math_ast))
     formula = str(libsedml.formulaToL3String(math_ast)).strip()
     return expression_from_mathml(text, names, f"{where} ({formula})")
 
 
 def expression_from_mathml(mathml: str, names: Mapping[str, Name], where: str) -> str:
-    """Our expression text for the MathML document ``mathml``; ``where`` starts every error message."""
+    """Our expression text for the MathML document ``mathml``; ``where`` starts every error message.
+
+    Examples
+    --------
+    >>> mathml = ('<math xmlns="http://www.w3.org/1998/Math/MathML"><apply><root/><degree><cn>3</cn></degree>'
+    ...           '<ci>a_x</ci></apply></math>')
+    >>> expression_from_mathml(mathml, {"a_x": ("a", "x")}, "dataGenerator 'd'")
+    'a.x ** (1 / 3.0)'
+    >>> expression_from_mathml(mathml.replace("root", "sin"), {"a_x": ("a", "x")}, "dataGenerator 'd'")
+    Traceback (most recent call last):
+    ...
+    pybrainbone.experiments.sedml.common.SedmlError: dataGenerator 'd': the math uses <sin>; pybrainbone ...
+    """
     try:
         root = ElementTree.fromstring(mathml)
     except ElementTree.ParseError as exc:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+from pybrainbone.errors import shorten
 from pybrainbone.experiments.sedml.common import (
     KISAO_ABSOLUTE_TOLERANCE,
     KISAO_MAXIMUM_STEPS,
@@ -69,6 +70,29 @@ def import_sedml(
     ``model`` overrides the model name (default: our annotation, else the SBML file's stem); it must be a
     pybrainbone model. Refused with a one-line :class:`SedmlError` naming the file: what the spec format
     cannot express, stochastic or unknown algorithms, and models pybrainbone does not have.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "opg", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 30, "points": 4},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_OPG_ext": 2e5}}],
+    ...     "data_generators": [{"id": "dOCa", "expression": "treated.OCa / control.OCa", "unit": "1"}]})
+    >>> import tempfile
+    >>> from pybrainbone.experiments.sedml import export_omex
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     back = import_sedml(export_omex(exp, Path(folder) / "opg.omex"), experiment_id="opg_again")
+    >>> back.id, back.model, back.arm("treated").changes, back.data_generators[0].expression
+    ('opg_again', 'bone_remodeling', {'P_OPG_ext': 200000.0}, 'treated.OCa / control.OCa')
+    >>> import_sedml("<sedML/>")
+    Traceback (most recent call last):
+    ...
+    pybrainbone.experiments.sedml.common.SedmlError: SED-ML text: not readable SED-ML: A <document> object ...
+    >>> import_sedml("no/such/file.sedml")
+    Traceback (most recent call last):
+    ...
+    pybrainbone.experiments.sedml.common.SedmlError: no SED-ML file at no/such/file.sedml
     """
     read = _read_document(source)
     doc, origin = read.doc, read.origin
@@ -141,7 +165,11 @@ def _read_document(source: str | os.PathLike[str]) -> _Source:
         read = _Source(libsedml.readSedMLFromString(source), "SED-ML text")
     else:
         path = Path(source)
-        if not path.is_file():
+        try:
+            found = path.is_file()
+        except OSError as exc:  # a name the file system refuses (too long): text that is not SED-ML
+            raise SedmlError(f"no SED-ML file at {shorten(str(path))}: {exc.strerror or exc}") from None
+        if not found:
             raise SedmlError(f"no SED-ML file at {path}")
         if zipfile.is_zipfile(path):
             _check_archive_size(path)

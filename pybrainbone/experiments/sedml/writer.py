@@ -89,7 +89,22 @@ class _Export:
 def export_document(
     experiment: Experiment, model_source: str = "model.xml", runner: Runner | None = None
 ) -> Any:
-    """The experiment as a ``libsedml.SedDocument`` (L1V4); see the package docstring for the mapping."""
+    """The experiment as a ``libsedml.SedDocument`` (L1V4); see the package docstring for the mapping.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "opg", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 30, "points": 4},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_OPG_ext": 2e5}}],
+    ...     "data_generators": [{"id": "dOCa", "expression": "treated.OCa / control.OCa", "unit": "1"}]})
+    >>> doc = export_document(exp)
+    >>> [doc.getModel(i).getId() for i in range(doc.getNumModels())]
+    ['model_control', 'model_treated']
+    >>> [doc.getTask(i).getId() for i in range(doc.getNumTasks())], doc.getSimulation(0).getId()
+    (['control', 'treated'], 'sim')
+    """
     runner = runner or Runner()
     plan = runner.plan(experiment)
     index = SbmlIndex(runner.simulator(experiment.model).model.sbml)
@@ -377,7 +392,15 @@ def _add_annotation(out: _Export, all_data: str) -> None:
 
 
 def sedml_errors(text: str, warnings: bool = False) -> list[str]:
-    """libsedml's messages on reading SED-ML ``text`` (errors; with ``warnings``, warnings too)."""
+    """libsedml's messages on reading SED-ML ``text`` (errors; with ``warnings``, warnings too).
+
+    Examples
+    --------
+    >>> sedml_errors('<sedML xmlns="http://sed-ml.org/sed-ml/level1/version4" level="1" version="4"/>')
+    []
+    >>> [message[:40] for message in sedml_errors("<sedML/>")]
+    ['A <document> object must have the requir', 'A <document> object must have the requir']
+    """
     document = libsedml.readSedMLFromString(text)
     minimum = libsedml.LIBSEDML_SEV_WARNING if warnings else libsedml.LIBSEDML_SEV_ERROR
     return log_errors(document, minimum)
@@ -386,7 +409,20 @@ def sedml_errors(text: str, warnings: bool = False) -> list[str]:
 def export_sedml(
     experiment: Experiment, model_source: str = "model.xml", runner: Runner | None = None
 ) -> str:
-    """SED-ML L1V4 text of ``experiment`` whose models source the SBML file ``model_source``."""
+    """SED-ML L1V4 text of ``experiment`` whose models source the SBML file ``model_source``.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "opg", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 30, "points": 4},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_OPG_ext": 2e5}}],
+    ...     "data_generators": [{"id": "dOCa", "expression": "treated.OCa / control.OCa", "unit": "1"}]})
+    >>> text = export_sedml(exp, model_source="bone_remodeling.xml")
+    >>> 'source="bone_remodeling.xml"' in text, sedml_errors(text)
+    (True, [])
+    """
     text = str(libsedml.writeSedMLToString(export_document(experiment, model_source, runner)))
     errors = sedml_errors(text)
     if errors:
@@ -399,6 +435,28 @@ def omex_metadata(experiment: Experiment, created: datetime | None = None) -> st
 
     Written as BioSimulations reads archive metadata (Dublin Core elements, the creator a node with an
     ``rdfs:label``): its validator requires ``dc:title`` and ignores libcombine's vCard creator.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "opg", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 30, "points": 4},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_OPG_ext": 2e5}}],
+    ...     "data_generators": [{"id": "dOCa", "expression": "treated.OCa / control.OCa", "unit": "1"}]})
+    >>> print(omex_metadata(exp, created=datetime(2026, 1, 2, tzinfo=timezone.utc)))
+    <?xml version='1.0' encoding='UTF-8'?>
+    <rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'
+    xmlns:dc='http://purl.org/dc/elements/1.1/'
+     xmlns:rdfs='http://www.w3.org/2000/01/rdf-schema#'>
+      <rdf:Description rdf:about='.'>
+        <dc:title>opg</dc:title>
+        <dc:description>opg</dc:description>
+        <dc:creator rdf:parseType='Resource'><rdfs:label>pybrainbone</rdfs:label></dc:creator>
+        <dc:created>2026-01-02T00:00:00Z</dc:created>
+      </rdf:Description>
+    </rdf:RDF>
+    <BLANKLINE>
     """
     when = (created or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
     title = experiment.name or experiment.id
@@ -419,7 +477,22 @@ def omex_metadata(experiment: Experiment, created: datetime | None = None) -> st
 
 
 def export_omex(experiment: Experiment, path: str | os.PathLike[str], runner: Runner | None = None) -> Path:
-    """Write a COMBINE archive: ``model.xml`` (compiled SBML), ``<id>.sedml`` (master) and OMEX metadata."""
+    """Write a COMBINE archive: ``model.xml`` (compiled SBML), ``<id>.sedml`` (master) and OMEX metadata.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "opg", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 30, "points": 4},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_OPG_ext": 2e5}}],
+    ...     "data_generators": [{"id": "dOCa", "expression": "treated.OCa / control.OCa", "unit": "1"}]})
+    >>> import tempfile, zipfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     archive = export_omex(exp, Path(folder) / "opg.omex")
+    ...     print(archive.name, sorted(zipfile.ZipFile(archive).namelist()))
+    opg.omex ['manifest.xml', 'metadata.rdf', 'model.xml', 'opg.sedml']
+    """
     import libcombine
 
     target = Path(path)
