@@ -2,7 +2,9 @@
 
 * ``on_config`` adds one navigation entry per module under "The model" (the modules are whatever
   ``models/*.ant`` holds, so a new module gets its page without editing ``mkdocs.yml``);
-* ``on_files`` adds the generated pages (``docs/gen_model_pages.py``, ``docs/gen_experiment_pages.py``);
+* ``on_files`` adds the generated pages (``docs/gen_model_pages.py``, ``docs/gen_experiment_pages.py``)
+  and the network diagram ``model/network.svg`` (:func:`pybrainbone.plotting.plot_network`, signs measured
+  from the modules);
 * ``on_page_markdown`` fills the module table of the model overview (marker ``<!-- module-table -->``).
 """
 
@@ -23,6 +25,7 @@ from pybrainbone import available_models
 
 MODEL_SECTION = "The model"
 MARKER = "<!-- module-table -->"
+NETWORK_SVG = "model/network.svg"
 
 
 def on_config(config: Any) -> Any:
@@ -40,7 +43,20 @@ def on_files(files: Files, config: Any) -> Files:
         if files.get_file_from_path(path) is not None:
             raise ValueError(f"docs/{path} is generated at build time; remove the hand-written copy")
         files.append(File.generated(config, path, content=text))
+    files.append(File.generated(config, NETWORK_SVG, content=network_svg()))
     return files
+
+
+def network_svg() -> bytes:
+    """The layered network diagram of the composed model as SVG."""
+    import io
+
+    from pybrainbone.network import module_systems, network_edges
+    from pybrainbone.plotting import plot_network
+
+    buffer = io.BytesIO()
+    plot_network(network_edges(), module_systems()).savefig(buffer, format="svg", bbox_inches="tight")
+    return buffer.getvalue()
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:

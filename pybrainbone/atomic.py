@@ -274,7 +274,7 @@ def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> It
     ...     _ = partial.write_text("<svg/>")
     ...     print(partial.name.startswith(".figure.svg."), target.exists())
     True False
-    >>> target.read_text()
+    >>> target.read_text(encoding="utf-8")
     '<svg/>'
     >>> tmp.cleanup()
     """
@@ -306,7 +306,7 @@ def atomic_open(target: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[
     >>> tmp = tempfile.TemporaryDirectory()
     >>> with atomic_open(Path(tmp.name) / "table.csv") as handle:
     ...     _ = handle.write("time,BMD\\n0,100\\n")
-    >>> (Path(tmp.name) / "table.csv").read_text().splitlines()
+    >>> (Path(tmp.name) / "table.csv").read_text(encoding="utf-8").splitlines()
     ['time,BMD', '0,100']
     >>> tmp.cleanup()
     """
@@ -322,7 +322,7 @@ def write_text_atomic(target: str | os.PathLike[str], text: str) -> None:
     >>> import tempfile
     >>> tmp = tempfile.TemporaryDirectory()
     >>> write_text_atomic(Path(tmp.name) / "new" / "note.txt", "done\\n")
-    >>> (Path(tmp.name) / "new" / "note.txt").read_text()
+    >>> (Path(tmp.name) / "new" / "note.txt").read_text(encoding="utf-8")
     'done\\n'
     >>> tmp.cleanup()
     """

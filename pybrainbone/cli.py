@@ -17,7 +17,7 @@ import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from pybrainbone import __version__
 from pybrainbone.atomic import all_or_nothing, atomic_open, check_target
@@ -232,6 +232,10 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    if args.format == "petab":
+        from pybrainbone.calibration.command import run_export_petab
+
+        return run_export_petab(argparse.Namespace(**{**vars(args), "specs": [args.spec]}))
     from pybrainbone.experiments.sedml import export_omex, export_sedml
     from pybrainbone.experiments.spec import load_experiment
 
@@ -261,6 +265,30 @@ def _cmd_import_sedml(args: argparse.Namespace) -> int:
         handle.write(text)
     print(f"wrote {args.output}")
     return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from pybrainbone.calibration.command import run_calibrate
+
+    return run_calibrate(args)
+
+
+def _cmd_fit_report(args: argparse.Namespace) -> int:
+    from pybrainbone.calibration.command import run_fit_report
+
+    return run_fit_report(args)
+
+
+def _cmd_compare_variants(args: argparse.Namespace) -> int:
+    from pybrainbone.calibration.variant_command import run_compare_variants
+
+    return run_compare_variants(args)
+
+
+def _cmd_apply_estimates(args: argparse.Namespace) -> int:
+    from pybrainbone.calibration.write_back import run_apply_estimates
+
+    return run_apply_estimates(args)
 
 
 def _cmd_sensitivity(args: argparse.Namespace) -> int:
@@ -366,9 +394,15 @@ def build_parser() -> argparse.ArgumentParser:  # long: one declarative table of
         help="export an experiment spec as SED-ML L1V4 or a COMBINE/OMEX archive",
         description="Write SPEC as SED-ML (models read --model-source) or as an OMEX archive with the SBML.",
     )
-    p.add_argument("format", choices=["sedml", "omex"], help="sedml: SED-ML file; omex: COMBINE archive")
-    p.add_argument("spec", metavar="SPEC", help="experiment spec (YAML)")
-    p.add_argument("-o", "--output", required=True, help="file to write")
+    p.add_argument(
+        "format",
+        choices=["sedml", "omex", "petab"],
+        help="sedml: SED-ML file; omex: COMBINE archive; petab: PEtab v1 problem directory",
+    )
+    p.add_argument("spec", metavar="SPEC", help="experiment spec (YAML; petab: a spec or a directory)")
+    p.add_argument("-o", "--output", required=True, help="file to write (petab: directory)")
+    p.add_argument("--parameters", nargs="+", metavar="NAME[=LOW:HIGH]", help="petab: parameters to estimate")
+    p.add_argument("--data", metavar="DIR", help="petab: dataset directory (default: the project's data/)")
     p.add_argument(
         "--model-source", default="model.xml", help="SBML file the SED-ML models read (default: model.xml)"
     )
@@ -396,7 +430,45 @@ def build_parser() -> argparse.ArgumentParser:  # long: one declarative table of
 
     _sensitivity_arguments(p)
     p.set_defaults(func=_cmd_sensitivity)
+
+    from pybrainbone.calibration.command import add_calibrate_arguments, add_fit_report_arguments
+
+    p = sub.add_parser(
+        "calibrate",
+        help="estimate parameters from the measurements specs link (multi-start, profile likelihoods)",
+        description="Maximum-likelihood estimation (pyPESTO) of model parameters from the measurements that "
+        "the specs' measurements: sections link, with 95%% profile-likelihood intervals.",
+    )
+    add_calibrate_arguments(p)
+    p.set_defaults(func=_cmd_calibrate)
+
+    p = sub.add_parser(
+        "fit-report",
+        help="normalised residuals and chi-square of the linked measurements at the nominal parameters",
+    )
+    add_fit_report_arguments(p)
+    p.set_defaults(func=_cmd_fit_report)
+    _calibration_extras(sub)
     return parser
+
+
+def _calibration_extras(sub: Any) -> None:
+    """Register ``compare-variants`` and ``apply-estimates`` (issue 13, parts 6 and 8)."""
+    from pybrainbone.calibration.variant_command import add_compare_variants_arguments
+    from pybrainbone.calibration.write_back import add_apply_estimates_arguments
+
+    p = sub.add_parser(
+        "compare-variants",
+        help="fit model variants (labelled parameter changes) to the same data; AIC, BIC, Akaike weights",
+    )
+    add_compare_variants_arguments(p)
+    p.set_defaults(func=_cmd_compare_variants)
+    p = sub.add_parser(
+        "apply-estimates",
+        help="write a calibration's estimates and 95%% CIs into the model files (one line each, atomically)",
+    )
+    add_apply_estimates_arguments(p)
+    p.set_defaults(func=_cmd_apply_estimates)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,8 +2,8 @@
 
 A module file says, in comments the package reads (docs/modelling-conventions.md, "Declarations"):
 
-* ``// @source <text>``: the source of the parameters below it; a parameter line's own ``Source: ...`` or
-  ``Assumed: ...`` comment wins;
+* ``// @source <text>``: the source of the parameters below it; a parameter line's own ``Source: ...``,
+  ``Assumed: ...`` or ``Estimated: ...`` (written by ``pybrainbone apply-estimates``) comment wins;
 * ``// @main_signal <signal> <parameter> <value>``: the signal whose rise defines the sign of the module's
   effect on bone, and the intervention that raises it when the module runs alone (the network map
   measures the signs with it);
@@ -43,17 +43,21 @@ _MODEL_END = re.compile(r"^\s*end\b")
 _BLOCK_SOURCE = re.compile(r"^\s*//\s*@source\s+(.+?)\s*$")
 _DECLARATION = re.compile(r"^\s*//\s*@(?P<key>[a-z_]+)\s+(?P<values>.+?)\s*$")
 _ASSIGNMENT = re.compile(r"^\s*(?:const\s+|var\s+)?([A-Za-z_]\w*)\s*=(?!=)")
-_INLINE_SOURCE = re.compile(r"\b(Source|Assumed)\s*:\s*(.+)$", re.IGNORECASE)
+_INLINE_SOURCE = re.compile(r"\b(Source|Assumed|Estimated)\s*:\s*(.+)$", re.IGNORECASE)
 _INSTANCE = re.compile(r"^\s*(\w+)\s*:\s*(\w+)\s*\(\s*\)")
 _LINK = re.compile(r"^\s*(\w+)\.(\w+)\s*:=.*//\s*network:\s*(\S+)\s*->\s*(\w+)\s*,\s*([+-])\s*,\s*(.+?)\s*$")
 _PORT = re.compile(r"^\s*(\w+)\.(f_\w+)\s*:=\s*(.+?)\s*(//.*)?$")
 _FACTOR = re.compile(r"(\w+)\.(F_\w+)\^(on_\w+)")
 _SWITCH_USE = re.compile(r"\^\s*(link_\w+|on_\w+)")
+#: A link's own switch is its ``link_`` exponent; other ``on_`` exponents in the rule select a source
+#: (the sex-selected estradiol reads ``HPG.E2_rel^(1 - on_hpg_male)``).
+_LINK_SWITCH = re.compile(r"\^\s*(link_\w+)")
 _SWITCH_VALUE = re.compile(r"^\s*(link_\w+|on_\w+)\s*=\s*([0-9.eE+-]+)\s+dimensionless")
 #: Declarations a module may make (anything else under ``// @`` is a typo and is refused).
 DECLARATIONS = frozenset(
     {
         "accumulates",
+        "human_only",
         "main_signal",
         "outputs",
         "ports",
@@ -311,7 +315,7 @@ def parse_module(path: Path, module: str) -> ModuleText:
             switches[switch.group(1)] = float(switch.group(2))
         if (link := _LINK.match(line)) is not None:
             target, target_input, source, _, sign, mechanism = link.groups()
-            used = _SWITCH_USE.search(code)
+            used = _LINK_SWITCH.search(code) or _SWITCH_USE.search(code)
             links.append(Link(target, target_input, source, sign, mechanism, used.group(1) if used else None))
         elif (port := _PORT.match(code)) is not None:
             port_instance = port.group(1)

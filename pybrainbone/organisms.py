@@ -6,10 +6,12 @@ ratios unchanged and speeds every cellular time scale by κ (modules-endocrine.m
 modules-neural-immune.md §7). Hormone modules are left at human kinetics
 (they are fast next to bone either way).
 
-The trabecular bone-volume site (``kout_BV``) is the exception: a rodent preset sets its turnover from
-histomorphometry of the metaphyseal trabecular bone the rodent studies measure, BFR/BV = MAR x MS/BS x
-BS/BV with BS/BV = 2/Tb.Th (Parfitt 1987 nomenclature). That site turns over several times faster than
-the cell time-scale factor alone would make it (young rodent metaphyses still model and remodel).
+The trabecular sites (the core's ``kout_BV`` and the composition's ``trab_rho``) are the exception: a
+rodent preset sets their turnover from histomorphometry of the metaphyseal trabecular bone the rodent
+studies measure, BFR/BV = MAR x MS/BS x BS/BV with BS/BV = 2/Tb.Th (Parfitt 1987 nomenclature). That site
+turns over several times faster than the cell time-scale factor alone would make it (young rodent
+metaphyses still model and remodel). Pathways parameterised from human data only (``// @human_only``,
+the mineral module's feedback) are switched off for rodents.
 """
 
 from __future__ import annotations
@@ -43,7 +45,14 @@ MOUSE_TRABECULAR_SOURCE = (
 
 @dataclass(frozen=True)
 class Organism:
-    """A named preset: bone-cell time-scale factor and the evidence for it."""
+    """A named preset: bone-cell time-scale factor and the evidence for it.
+
+    Examples
+    --------
+    >>> rat = organism("rat")
+    >>> rat.bone_time_factor, round(rat.trabecular_turnover, 5)
+    (4.0, 0.01418)
+    """
 
     name: str
     bone_time_factor: float
@@ -56,7 +65,18 @@ class Organism:
         """New values of the organism-scaled rates of ``model`` (``parameters``: id → reference value).
 
         Which rates those are, the model declares (``// @organism_scaled``, ``// @organism_trabecular``
-        in the bone core; a composition inherits them under the core's instance prefix).
+        in the bone core; a composition inherits them under the core's instance prefix and may declare its
+        own, e.g. ``trab_rho`` for its trabecular site). Switches declared ``// @human_only`` (a pathway
+        parameterised from human data only, such as the mineral module's feedback) are set to 0 for
+        every other organism.
+
+        Examples
+        --------
+        >>> changes = organism("rat").changes("bone_remodeling", {"D_OBu": 7.0e-4, "K_D4_PTH": 150.0})
+        >>> {k: round(v, 6) for k, v in changes.items()}  # rates scaled, binding constants left alone
+        {'D_OBu': 0.0028}
+        >>> organism("human").changes("bone_remodeling", {"D_OBu": 7.0e-4})
+        {}
         """
         out: dict[str, float] = {}
         if self.bone_time_factor == 1.0 and self.trabecular_turnover is None:
@@ -67,6 +87,8 @@ class Organism:
         if self.trabecular_turnover is not None:
             trabecular = set(declared_ids(model, "organism_trabecular"))
             out.update({pid: self.trabecular_turnover for pid in parameters if pid in trabecular})
+        human_only = set(declared_ids(model, "human_only"))
+        out.update({pid: 0.0 for pid in parameters if pid in human_only})
         return out
 
 
@@ -94,7 +116,16 @@ ORGANISMS: Mapping[str, Organism] = MappingProxyType(
 
 
 def organism(name: str) -> Organism:
-    """The preset called ``name``; a clear error listing the known ones otherwise."""
+    """The preset called ``name``; a clear error listing the known ones otherwise.
+
+    Examples
+    --------
+    >>> organism("mouse").bone_time_factor
+    8.0
+    >>> organism("dog")
+    Traceback (most recent call last):
+    pybrainbone.errors.PyBrainBoneError: unknown organism 'dog'; known presets: human, rat, mouse
+    """
     try:
         return ORGANISMS[name]
     except KeyError:

@@ -153,6 +153,11 @@ def _system_positions(edges: pd.DataFrame, systems: Mapping[str, str]) -> dict[s
         members = [m for m in modules if systems.get(m, "endocrine") == system]
         for row, module in enumerate(members):
             positions[module] = (0.05 + 0.17 * column, 0.92 - row * 0.84 / max(len(members) - 1, 1))
+    # Bone modules that feed back to pathways (the core's markers drive the sensory and mineral modules)
+    # sit under the port column, where their effects arrive.
+    bone = [m for m in modules if systems.get(m, "endocrine") == "bone"]
+    for row, module in enumerate(bone):
+        positions[module] = (0.9 - 0.08 * row, 0.03)
     return positions
 
 

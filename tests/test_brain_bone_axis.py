@@ -12,6 +12,7 @@ from pybrainbone import Simulator
 from tests.test_bone_core import PORTS
 
 PATHWAYS = ["hpa", "hpg", "hpt", "gh", "oxt", "sns", "npy", "cart", "vagal", "immune", "dmab", "tptd"]
+PATHWAYS += ["mineral", "sensory", "melatonin", "prolactin", "orexin", "hpg_male"]
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,13 @@ def axis() -> Simulator:
 
 
 def max_rate(sim: Simulator, changes: dict[str, float]) -> float:
-    return float(np.max(np.abs(sim.rates(changes).to_numpy())))
+    """Largest |dx/dt| relative to the state's reference value (per day), tested below 1e-11.
+
+    Relative, because the mineral module's plasma PTH (54 pmol) turns over 9240 pmol/day: its balance
+    closes to about 1e-14 of that flux in floating point, 8e-11 pmol/day in absolute terms.
+    """
+    scale = np.maximum(np.abs(sim.initial_values()[sim.state_ids].to_numpy()), 1e-12)
+    return float(np.max(np.abs(sim.rates(changes).to_numpy()) / scale))
 
 
 def link_switches(sim: Simulator) -> list[str]:
@@ -29,7 +36,7 @@ def link_switches(sim: Simulator) -> list[str]:
 
 def test_every_module_is_composed(axis: Simulator) -> None:
     instances = ("core", "HPA", "HPG", "HPT", "GH", "OXT", "SNS", "NPY", "CART", "vagus", "cytokines")
-    instances += ("Dmab", "TPTD")
+    instances += ("Dmab", "TPTD", "MIN", "SENS", "MEL", "PRL", "OX", "HPGm", "spine", "hip", "trab")
     for instance in instances:
         assert any(v.startswith(f"{instance}_") for v in axis.variable_ids + axis.parameter_ids), instance
 
@@ -39,19 +46,34 @@ def test_ports_are_products_of_the_pathway_factors(axis: Simulator) -> None:
     model = libsbml.readSBMLFromString(axis.model.sbml).getModel()
     rules = {r.getVariable(): libsbml.formulaToL3String(r.getMath()) for r in model.getListOfRules()}
     expected = {
-        "f_RANKL": {"HPA", "HPG", "SNS", "CART", "cytokines", "TPTD"},
-        "f_OB_diff": {"HPA", "HPT", "GH", "OXT", "SNS", "NPY", "cytokines", "TPTD"},
-        "f_OC_apop": {"HPG", "vagus", "cytokines"},
-        "f_formation": {"HPA", "HPT", "GH", "NPY"},
+        "f_RANKL": {"HPA", "HPG", "SNS", "CART", "cytokines", "TPTD", "SENS", "MEL", "PRL", "OX", "HPGm"},
+        "f_OB_diff": {
+            "HPA",
+            "HPT",
+            "GH",
+            "OXT",
+            "SNS",
+            "NPY",
+            "cytokines",
+            "TPTD",
+            "SENS",
+            "MEL",
+            "PRL",
+            "OX",
+            "HPGm",
+        },
+        "f_OC_apop": {"HPG", "vagus", "cytokines", "PRL", "HPGm"},
+        "f_formation": {"HPA", "HPT", "GH", "NPY", "SENS", "HPGm"},
+        "f_PTH": {"MIN"},
     }
     for port, modules in expected.items():
         found = set(re.findall(r"(\w+?)_F_" + port[2:], rules[f"core_{port}"]))
         assert found == modules, f"{port}: {found}"
-    assert len(link_switches(axis)) == 16
+    assert len(link_switches(axis)) == 27
 
 
 def test_reference_is_a_steady_state(axis: Simulator) -> None:
-    assert max_rate(axis, {}) < 1e-12
+    assert max_rate(axis, {}) < 1e-11
     state = axis.baseline()
     assert state["core_BMD"] == pytest.approx(100.0, rel=1e-9)
     for cell, value in {"core_OBp": 6.196e-4, "core_OBa": 5.584e-4, "core_OCa": 8.070e-4}.items():
@@ -62,12 +84,12 @@ def test_reference_is_a_steady_state(axis: Simulator) -> None:
 
 @pytest.mark.parametrize("pathway", PATHWAYS)
 def test_switching_one_pathway_off_keeps_the_healthy_steady_state(axis: Simulator, pathway: str) -> None:
-    assert max_rate(axis, {f"on_{pathway}": 0.0}) < 1e-12
+    assert max_rate(axis, {f"on_{pathway}": 0.0}) < 1e-11
 
 
 def test_switching_any_link_off_keeps_the_healthy_steady_state(axis: Simulator) -> None:
     for link in link_switches(axis):
-        assert max_rate(axis, {link: 0.0}) < 1e-12, link
+        assert max_rate(axis, {link: 0.0}) < 1e-11, link
 
 
 def test_all_pathways_off_leaves_the_bone_core_alone(axis: Simulator) -> None:

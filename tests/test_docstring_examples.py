@@ -34,10 +34,6 @@ MODULES = [
 EXEMPT = {
     "pybrainbone.testing.simulator": "a pytest fixture: pytest refuses direct calls (the module docstring "
     "shows a test using it)",
-    "pybrainbone.organisms.Organism": "organisms.py is being reworked in a parallel change; its examples "
-    "belong with it",
-    "pybrainbone.organisms.Organism.changes": "as pybrainbone.organisms.Organism",
-    "pybrainbone.organisms.organism": "as pybrainbone.organisms.Organism",
 }
 
 _EXAMPLES = re.compile(r"^Examples\n-{8,}\n(?:.*\n)*?>>> ", re.MULTILINE)

@@ -822,14 +822,14 @@ SLOW_SPEC: dict[str, Any] = {
 
 def _children(pid: int) -> set[int]:
     try:
-        return {int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+        return {int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="utf-8").split()}
     except OSError:
         return set()
 
 
 def _alive(pid: int) -> bool:
     try:
-        status = Path(f"/proc/{pid}/status").read_text()
+        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
     except OSError:
         return False
     return "\nState:\tZ" not in status

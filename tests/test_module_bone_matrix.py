@@ -89,11 +89,12 @@ def test_bone_lost_to_a_negative_balance_stays_lost(site: Simulator) -> None:
     # Afterwards the open cavities refill (V gains RS - RS_ref) but the deficit stays: analytically, with no
     # surface law, V(inf) = V(switch) + RS(switch) - RS_ref.
     changes = {"g_BMU": 0.1, "resorption_in": 2.0, "formation_in": 1.4, "w_surface": 0}
-    during = site.simulate(end=730.5, points=2, changes=changes, selections=site.state_ids).iloc[-1]
+    selections = [*site.state_ids, "V_o", "V_m", "RS"]
+    during = site.simulate(end=730.5, points=2, changes=changes, selections=selections).iloc[-1]
     after = site.simulate(
         end=7305,
         points=2,
-        changes={**{k: float(v) for k, v in during.items()}, "g_BMU": 0.1, "w_surface": 0},
+        changes={**{k: float(during[k]) for k in site.state_ids}, "g_BMU": 0.1, "w_surface": 0},
         selections=["BV", "RS"],
     )
     p = site.parameters()["value"]

@@ -68,6 +68,9 @@ def test_cli_network_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture
 
 def test_edges_say_whether_their_switch_is_on_by_default(edges) -> None:  # type: ignore[no-untyped-def]
     # Hypothesis edges stay in the map but are flagged off (leptin -> NPY: Baldock 2005, distinct pathways).
-    off = edges[~edges.on]
-    assert set(zip(off.source, off.target, strict=True)) == {("SNS", "NPY")}
-    assert edges[edges.kind == "port"].on.all()
+    # Orexin -> leptin gives the opposite net sign to Wei 2014 in the composition, so it is off too.
+    off = edges[~edges.on & (edges.kind == "link")]
+    assert set(zip(off.source, off.target, strict=True)) == {("SNS", "NPY"), ("OX", "SNS")}
+    # The male axis reaches the ports only in a male run (on_hpg_male = 1).
+    ports_off = edges[~edges.on & (edges.kind == "port")]
+    assert set(ports_off.source) == {"HPGm"}

@@ -34,24 +34,27 @@ def test_every_site_is_driven_by_the_core_markers(axis: Simulator) -> None:
 
 
 def test_bone_volume_is_declared_as_accumulating() -> None:
-    assert set(declared_ids("brain_bone_axis", "accumulates")) == {f"{s}_V_m" for s in SITES}
+    assert set(declared_ids("brain_bone_axis", "accumulates")) == {f"{s}_V_m_rel" for s in SITES}
 
 
 def test_steady_state_holds_bone_volume_and_rests_everything_else(axis: Simulator) -> None:
     # Long after menopause resorption exceeds formation for good: there is no steady state of bone volume,
     # so it is held at its prepared value while the hormones, cells and the rest of each site come to rest.
     changes = {"HPG_menopause": 1, "HPG_t_menopause": -36525}
-    held = axis.steady_state(changes, selections=[f"{s}_V_m" for s in SITES])
+    held = axis.steady_state(changes, selections=[f"{s}_V_m_rel" for s in SITES])
     reference = axis.initial_values()
     for s in SITES:
-        assert held[f"{s}_V_m"] == pytest.approx(reference[f"{s}_V_m"], rel=1e-12)
+        assert held[f"{s}_V_m_rel"] == pytest.approx(reference[f"{s}_V_m_rel"], rel=1e-12)
     state = axis.steady_state(changes, selections=axis.state_ids)
     rates = axis.rates({**changes, **{k: float(v) for k, v in state.items()}})
-    free = [sid for sid in axis.state_ids if not sid.endswith("_V_m")]
+    free = [sid for sid in axis.state_ids if not sid.endswith("_V_m_rel")]
     scale = np.maximum(np.abs(state[free].to_numpy()), 1e-12)
     assert np.max(np.abs(rates[free].to_numpy()) / scale) < 1e-9
-    assert state["spine_RS"] > 2 * reference["spine_RS"]  # the remodelling space has opened
-    assert rates["spine_V_m"] < 0  # and the held bone volume would still be falling
+    assert state["spine_RS_rel"] > 2.0  # the remodelling space has opened
+    # With a per-cycle deficit (g_BMU > 0) the held bone volume would still be falling.
+    deficit = {**changes, "spine_g_BMU": 0.1}
+    with_deficit = axis.steady_state(deficit, selections=axis.state_ids)
+    assert axis.rates({**deficit, **{k: float(v) for k, v in with_deficit.items()}})["spine_V_m_rel"] < 0
 
 
 def test_rodent_preset_sets_trabecular_turnover_only() -> None:
@@ -59,10 +62,12 @@ def test_rodent_preset_sets_trabecular_turnover_only() -> None:
     h, r = human.parameters()["value"], rat.parameters()["value"]
     assert r["trab_rho"] == pytest.approx(1.3 * 0.30 * 2 / 55.0)
     assert r["trab_k_F"] == pytest.approx(4.0 * h["trab_k_F"])
+    assert r["trab_time_factor"] == pytest.approx(4.0)  # rodent mineralisation lag of days, not weeks
     assert r["spine_rho"] == h["spine_rho"] and r["hip_rho"] == h["hip_rho"]
     # and the rat's trabecular site is at rest at its reference with its own turnover
-    course = rat.simulate(end=3652.5, points=2, selections=["trab_BV", "trab_BMD"])
-    np.testing.assert_allclose(course.to_numpy(), 100.0, rtol=1e-9)
+    course = rat.simulate(end=3652.5, points=2, selections=["trab_BV", "trab_BMD", "trab_osteoid"])
+    np.testing.assert_allclose(course[["trab_BV", "trab_BMD"]].to_numpy(), 100.0, rtol=1e-9)
+    assert course["trab_osteoid"].iloc[0] < 10.0
 
 
 def test_denosumab_closes_the_remodelling_space(axis: Simulator) -> None:

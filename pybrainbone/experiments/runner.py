@@ -253,7 +253,7 @@ def load_specs(
     ...     "targets: [{id: ctx_up, data_generator: dCTX, direction: up, source: Lemaire 2004}]\\n")
     >>> [(path.name, exp.id) for path, exp in load_specs([spec, spec])]  # each file once
     [('pth.yaml', 'pth')]
-    >>> _ = (Path(tmp.name) / "copy.yaml").write_text(spec.read_text())
+    >>> _ = (Path(tmp.name) / "copy.yaml").write_text(spec.read_text(encoding="utf-8"))
     >>> load_specs([spec, Path(tmp.name) / "copy.yaml"])
     Traceback (most recent call last):
     ...

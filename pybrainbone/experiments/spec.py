@@ -310,7 +310,8 @@ class MeasurementLink(_Frozen):
     (days; the model time at which the study's clock starts). ``transform`` says what the model value is:
     the data generator itself (``identity``), its change since ``time_offset`` (``change``) or its percent
     change since then (``percent_change``: 100 (y(t)/y(t0) - 1)). The noise is the standard error derived
-    from each row's spread, or ``sigma`` (model units) where given.
+    from each row's spread, or ``sigma`` (model units) where given. ``held_back: true`` keeps the rows out
+    of every fit: they are only predicted (validation; ``pybrainbone fit-report`` lists them apart).
 
     Examples
     --------
@@ -327,6 +328,7 @@ class MeasurementLink(_Frozen):
     transform: Literal["identity", "change", "percent_change"] = "identity"
     time_offset: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 0.0
     sigma: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    held_back: bool = False
 
 
 class Experiment(_Frozen):

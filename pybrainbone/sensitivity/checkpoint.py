@@ -115,7 +115,7 @@ class Checkpoint:
         >>> checkpoint.begin(seed=7, key="morris n=10", samples=samples)
         {}
         >>> checkpoint.close()
-        >>> json.loads(checkpoint.path.read_text().splitlines()[0])
+        >>> json.loads(checkpoint.path.read_text(encoding="utf-8").splitlines()[0])
         {'format': 'pybrainbone-partial-results/1', 'seed': 7, 'samples': 2, 'key': 'morris n=10'}
         >>> tmp.cleanup()
         """
@@ -204,7 +204,8 @@ class Checkpoint:
         >>> _ = checkpoint.begin(seed=7, key="morris n=10", samples=samples)
         >>> checkpoint.record(0, np.array([[0.5], [np.nan]]), [(1, "steady state not found")], samples)
         >>> checkpoint.close()
-        >>> [json.loads(line)["reason"] for line in checkpoint.path.read_text().splitlines()[1:]]
+        >>> lines = checkpoint.path.read_text(encoding="utf-8").splitlines()
+        >>> [json.loads(line)["reason"] for line in lines[1:]]
         [None, 'steady state not found']
         >>> tmp.cleanup()
         """
