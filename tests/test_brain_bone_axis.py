@@ -12,7 +12,7 @@ from pybrainbone import Simulator
 from tests.test_bone_core import PORTS
 
 PATHWAYS = ["hpa", "hpg", "hpt", "gh", "oxt", "sns", "npy", "cart", "vagal", "immune", "dmab", "tptd"]
-PATHWAYS += ["mineral", "sensory", "melatonin", "prolactin", "orexin", "hpg_male"]
+PATHWAYS += ["mineral", "sensory", "melatonin", "prolactin", "orexin", "hpg_male", "ocy", "romo", "bp"]
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,8 @@ def link_switches(sim: Simulator) -> list[str]:
 
 def test_every_module_is_composed(axis: Simulator) -> None:
     instances = ("core", "HPA", "HPG", "HPT", "GH", "OXT", "SNS", "NPY", "CART", "vagus", "cytokines")
-    instances += ("Dmab", "TPTD", "MIN", "SENS", "MEL", "PRL", "OX", "HPGm", "spine", "hip", "trab")
+    instances += ("Dmab", "TPTD", "MIN", "SENS", "MEL", "PRL", "OX", "HPGm", "OCY", "ROMO", "BP")
+    instances += ("spine", "hip", "trab")
     for instance in instances:
         assert any(v.startswith(f"{instance}_") for v in axis.variable_ids + axis.parameter_ids), instance
 
@@ -45,31 +46,25 @@ def test_ports_are_products_of_the_pathway_factors(axis: Simulator) -> None:
     # Guards against libantimony silently dropping a link while flattening (tooling.md §2.5).
     model = libsbml.readSBMLFromString(axis.model.sbml).getModel()
     rules = {r.getVariable(): libsbml.formulaToL3String(r.getMath()) for r in model.getListOfRules()}
+    newer = {
+        "SENS",
+        "MEL",
+        "PRL",
+        "OX",
+        "HPGm",
+        "OCY",
+    }  # sensory, melatonin, prolactin, orexin, male axis, osteocytes
     expected = {
-        "f_RANKL": {"HPA", "HPG", "SNS", "CART", "cytokines", "TPTD", "SENS", "MEL", "PRL", "OX", "HPGm"},
-        "f_OB_diff": {
-            "HPA",
-            "HPT",
-            "GH",
-            "OXT",
-            "SNS",
-            "NPY",
-            "cytokines",
-            "TPTD",
-            "SENS",
-            "MEL",
-            "PRL",
-            "OX",
-            "HPGm",
-        },
+        "f_RANKL": {"HPA", "HPG", "SNS", "CART", "cytokines", "TPTD"} | newer,
+        "f_OB_diff": {"HPA", "HPT", "GH", "OXT", "SNS", "NPY", "cytokines", "TPTD"} | newer,
         "f_OC_apop": {"HPG", "vagus", "cytokines", "PRL", "HPGm"},
-        "f_formation": {"HPA", "HPT", "GH", "NPY", "SENS", "HPGm"},
+        "f_formation": {"HPA", "HPT", "GH", "NPY", "SENS", "HPGm", "OCY"},
         "f_PTH": {"MIN"},
     }
     for port, modules in expected.items():
         found = set(re.findall(r"(\w+?)_F_" + port[2:], rules[f"core_{port}"]))
         assert found == modules, f"{port}: {found}"
-    assert len(link_switches(axis)) == 27
+    assert len(link_switches(axis)) == 30
 
 
 def test_reference_is_a_steady_state(axis: Simulator) -> None:
