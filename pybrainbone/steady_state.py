@@ -34,22 +34,30 @@ _SHRINK = 1e-3
 _PRESIMULATION_DAYS = (1e4, 1e5)
 
 
+class _Chain:
+    """The two-state model of this module's examples: dx0/dt = 1 - x0, dx1/dt = x0 - x1, at rest at (1, 1)."""
+
+    name = "chain"
+
+    def __init__(self) -> None:
+        self.x = np.array([3.0, 0.5])
+
+    def state(self) -> np.ndarray:
+        return self.x.copy()
+
+    def set_state(self, x: np.ndarray) -> None:
+        self.x = np.array(x, dtype=float)
+
+    def rates(self) -> np.ndarray:
+        return np.array([1.0 - self.x[0], self.x[0] - self.x[1]])
+
+
 class StateAccess(Protocol):
     """What Newton needs from a loaded model (:class:`~pybrainbone.runtime.ModelRuntime` provides it).
 
     Examples
     --------
-    >>> class Chain:  # dx0/dt = 1 - x0, dx1/dt = x0 - x1: at rest at (1, 1)
-    ...     name = "chain"
-    ...     def __init__(self):
-    ...         self.x = np.array([3.0, 0.5])
-    ...     def state(self):
-    ...         return self.x.copy()
-    ...     def set_state(self, x):
-    ...         self.x = np.array(x, dtype=float)
-    ...     def rates(self):
-    ...         return np.array([1.0 - self.x[0], self.x[0] - self.x[1]])
-    >>> model = Chain()
+    >>> model = _Chain()
     >>> model.rates()  # a StateAccess: Newton can solve it
     array([-2. ,  2.5])
     >>> newton(model), model.state().round(12)
@@ -144,17 +152,7 @@ def forward_jacobian(model: StateAccess, x: np.ndarray, rates: np.ndarray) -> np
 
     Examples
     --------
-    >>> class Chain:  # dx0/dt = 1 - x0, dx1/dt = x0 - x1: at rest at (1, 1)
-    ...     name = "chain"
-    ...     def __init__(self):
-    ...         self.x = np.array([3.0, 0.5])
-    ...     def state(self):
-    ...         return self.x.copy()
-    ...     def set_state(self, x):
-    ...         self.x = np.array(x, dtype=float)
-    ...     def rates(self):
-    ...         return np.array([1.0 - self.x[0], self.x[0] - self.x[1]])
-    >>> model = Chain()
+    >>> model = _Chain()
     >>> forward_jacobian(model, model.state(), model.rates()).round(6)
     array([[-1.,  0.],
            [ 1., -1.]])
@@ -176,17 +174,7 @@ def central_jacobian(model: StateAccess, x: np.ndarray) -> np.ndarray:
 
     Examples
     --------
-    >>> class Chain:  # dx0/dt = 1 - x0, dx1/dt = x0 - x1: at rest at (1, 1)
-    ...     name = "chain"
-    ...     def __init__(self):
-    ...         self.x = np.array([3.0, 0.5])
-    ...     def state(self):
-    ...         return self.x.copy()
-    ...     def set_state(self, x):
-    ...         self.x = np.array(x, dtype=float)
-    ...     def rates(self):
-    ...         return np.array([1.0 - self.x[0], self.x[0] - self.x[1]])
-    >>> model = Chain()
+    >>> model = _Chain()
     >>> central_jacobian(model, np.array([1.0, 1.0])).round(9)
     array([[-1.,  0.],
            [ 1., -1.]])
@@ -214,17 +202,7 @@ def newton(model: StateAccess, max_iterations: int = 100, held: np.ndarray | Non
 
     Examples
     --------
-    >>> class Chain:  # dx0/dt = 1 - x0, dx1/dt = x0 - x1: at rest at (1, 1)
-    ...     name = "chain"
-    ...     def __init__(self):
-    ...         self.x = np.array([3.0, 0.5])
-    ...     def state(self):
-    ...         return self.x.copy()
-    ...     def set_state(self, x):
-    ...         self.x = np.array(x, dtype=float)
-    ...     def rates(self):
-    ...         return np.array([1.0 - self.x[0], self.x[0] - self.x[1]])
-    >>> model = Chain()
+    >>> model = _Chain()
     >>> newton(model)
     True
     >>> model.state().round(12), model.rates().round(12)
@@ -261,17 +239,7 @@ def max_relative_rate(model: StateAccess, held: np.ndarray | None = None) -> flo
 
     Examples
     --------
-    >>> class Chain:  # dx0/dt = 1 - x0, dx1/dt = x0 - x1: at rest at (1, 1)
-    ...     name = "chain"
-    ...     def __init__(self):
-    ...         self.x = np.array([3.0, 0.5])
-    ...     def state(self):
-    ...         return self.x.copy()
-    ...     def set_state(self, x):
-    ...         self.x = np.array(x, dtype=float)
-    ...     def rates(self):
-    ...         return np.array([1.0 - self.x[0], self.x[0] - self.x[1]])
-    >>> model = Chain()
+    >>> model = _Chain()
     >>> max_relative_rate(model)  # x1 = 0.5 moves at 2.5 per day
     5.0
     """
@@ -294,17 +262,7 @@ def solve(
 
     Examples
     --------
-    >>> class Chain:  # dx0/dt = 1 - x0, dx1/dt = x0 - x1: at rest at (1, 1)
-    ...     name = "chain"
-    ...     def __init__(self):
-    ...         self.x = np.array([3.0, 0.5])
-    ...     def state(self):
-    ...         return self.x.copy()
-    ...     def set_state(self, x):
-    ...         self.x = np.array(x, dtype=float)
-    ...     def rates(self):
-    ...         return np.array([1.0 - self.x[0], self.x[0] - self.x[1]])
-    >>> model = Chain()
+    >>> model = _Chain()
     >>> def presimulate(days):  # a real caller integrates the model forward here
     ...     pass
     >>> solve(model, presimulate, restart=lambda: model.set_state([3.0, 0.5])).round(12)

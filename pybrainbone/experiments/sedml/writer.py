@@ -11,9 +11,6 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-import libsbml
-import numpy as np
-
 from pybrainbone.atomic import atomic_path
 from pybrainbone.experiments.expressions import parse_expression
 from pybrainbone.experiments.plan import Plan
@@ -43,7 +40,6 @@ from pybrainbone.experiments.sedml.common import (
 from pybrainbone.experiments.sedml.compat import libsedml
 from pybrainbone.experiments.sedml.maths import math_of, parse_formula
 from pybrainbone.experiments.spec import Experiment, Plot, Report, UniformTimeCourse
-from pybrainbone.simulator import Simulator
 
 
 def _used_ids(experiment: Experiment) -> set[str]:
@@ -170,7 +166,6 @@ def _restate_changes(
     states = set(sim.state_ids)
     selectable = set(sim.variable_ids) | set(sim.parameter_ids)
     start = getattr(plan.simulation, "start", 0.0)
-    _restate_assigned_states(arm_changes, sim, start)
     for arm, changes in arm_changes.items():
         missing = sorted(sid for sid in changed - set(changes) if sid in selectable)
         if not missing:
@@ -182,29 +177,6 @@ def _restate_changes(
             **changes,
             **{sid: v for sid, v in value.items() if sid in states},
         }
-
-
-def _restate_assigned_states(arm_changes: dict[str, dict[str, float]], sim: Simulator, start: float) -> None:
-    """Add, as explicit changes, the start value of every state an arm's changes move through an initial
-    assignment (a skeletal site's remodelling space and mineral follow its turnover, which a rodent
-    preset changes). tellurium and COPASI apply a parameter change without re-evaluating the initial
-    assignments that read it, so they would start that state from the model file's value instead.
-    """
-    model = libsbml.readSBMLFromString(sim.model.sbml).getModel()
-    assigned = sorted({a.getSymbol() for a in model.getListOfInitialAssignments()} & set(sim.state_ids))
-    if not assigned:
-        return
-    default = sim.initial_values()
-    for arm, changes in arm_changes.items():
-        if not changes:
-            continue
-        first = sim.simulate(end=start + 1.0, points=2, start=start, changes=changes, selections=assigned)
-        moved = {
-            sid: float(first[sid].iloc[0])
-            for sid in assigned
-            if sid not in changes and not np.isclose(first[sid].iloc[0], default[sid], rtol=1e-12, atol=0.0)
-        }
-        arm_changes[arm] = {**changes, **moved}
 
 
 def _add_simulation(out: _Export, plan: Plan) -> None:
