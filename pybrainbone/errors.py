@@ -9,6 +9,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+from pybrainbone.renamed import renamed_hint
+
 
 class PyBrainBoneError(Exception):
     """Base class of all user-facing pybrainbone errors.
@@ -204,7 +206,7 @@ def unknown_name(kind: str, name: str, candidates: Iterable[str], model: str) ->
             f"run `pybrainbone list {model}` to see all names"
         )
     close = near_matches(name, pool)
-    hint = (
+    hint = renamed_hint(name) or (
         f"did you mean {', '.join(close)}?" if close else f"run `pybrainbone list {model}` to see all names"
     )
     return UnknownNameError(f"unknown {kind} {name!r} in model {model!r}; {hint}")

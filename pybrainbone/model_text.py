@@ -50,7 +50,7 @@ _PORT = re.compile(r"^\s*(\w+)\.(f_\w+)\s*:=\s*(.+?)\s*(//.*)?$")
 _FACTOR = re.compile(r"(\w+)\.(F_\w+)\^(on_\w+)")
 _SWITCH_USE = re.compile(r"\^\s*(link_\w+|on_\w+)")
 #: A link's own switch is its ``link_`` exponent; other ``on_`` exponents in the rule select a source
-#: (the sex-selected estradiol reads ``HPG.E2_rel^(1 - on_hpg_male)``).
+#: (the sex-selected estradiol reads ``HPG.E2_rel^(1 - on_hpgm)``).
 _LINK_SWITCH = re.compile(r"\^\s*(link_\w+)")
 _SWITCH_VALUE = re.compile(r"^\s*(link_\w+|on_\w+)\s*=\s*([0-9.eE+-]+)\s+dimensionless")
 #: Declarations a module may make (anything else under ``// @`` is a typo and is refused).

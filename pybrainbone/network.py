@@ -22,7 +22,7 @@ import functools
 import pandas as pd
 
 from pybrainbone.errors import ModelBuildError
-from pybrainbone.model_text import read_module
+from pybrainbone.model_text import ModuleText, read_module
 from pybrainbone.simulator import Simulator
 
 COLUMNS = ["source", "target", "sign", "kind", "via", "mechanism", "on"]
@@ -119,7 +119,8 @@ def module_systems(composed: str = "brain_bone_axis") -> dict[str, str]:
 def wiring_problems(composed: str = "brain_bone_axis") -> list[str]:
     """What is wrong with a composition's wiring (empty when nothing is): every port the core declares
     (``@ports``) is formed, every factor a port rule reads is declared by its module (``@outputs``), and
-    every declared output of an instanced module reaches a port.
+    every declared output of an instanced module reaches a port, and each switched pathway goes by one
+    name (:func:`naming_problems`).
 
     Examples
     --------
@@ -150,4 +151,31 @@ def wiring_problems(composed: str = "brain_bone_axis") -> list[str]:
         for output in read_module(module).declared("outputs"):
             if output not in used.get(instance, set()):
                 problems.append(f"{composed}: {instance}.{output} (declared in @outputs) reaches no port")
-    return problems
+    return problems + naming_problems(text)
+
+
+def naming_problems(text: ModuleText) -> list[str]:
+    """Pathways of a composition that go by more than one name.
+
+    A switched pathway has one name: its file ``<name>.ant`` (defining ``model <name>``), its instance
+    (the same name in any case: Antimony refuses an instance named exactly like its model) and its switch
+    ``on_<name>``. The port instance (the bone core) and modules without a switch (the skeletal sites)
+    are compartments, not pathways, and are not checked.
+
+    Examples
+    --------
+    >>> naming_problems(read_module("brain_bone_axis"))
+    []
+    """
+    problems = []
+    for port, factors in text.ports.items():
+        for factor in factors:
+            module = text.instances[factor.instance]
+            names = {factor.instance.lower(), module, factor.switch.removeprefix("on_")}
+            if factor.switch.startswith("on_") and len(names) > 1:
+                problems.append(
+                    f"{text.name}: {factor.instance}.{factor.factor} (port {port}) goes by "
+                    f"{factor.instance!r}, models/{module}.ant and {factor.switch!r}; give file, instance and "
+                    "switch one name (docs/modelling-conventions.md)"
+                )
+    return sorted(set(problems))

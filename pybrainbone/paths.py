@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from pybrainbone.errors import ModelBuildError, ModelNotFoundError, near_matches, shorten
+from pybrainbone.renamed import renamed_hint
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -105,7 +106,9 @@ def model_path(name: str, directory: Path | None = None) -> Path:
     if not path.is_file():
         known = available_models(directory)
         close = near_matches(name, known)
-        hint = f"did you mean {', '.join(close)}?" if close else f"available: {', '.join(known) or 'none'}"
+        hint = renamed_hint(name) or (
+            f"did you mean {', '.join(close)}?" if close else f"available: {', '.join(known) or 'none'}"
+        )
         raise ModelNotFoundError(f"no model named {name!r} in {directory}; {hint}")
     _check_utf8(path, path.read_bytes())  # before any reader meets it
     return path

@@ -248,7 +248,7 @@ class ModelRuntime:
         --------
         >>> from pybrainbone.build import compile_model
         >>> from pybrainbone.model_info import ModelInfo
-        >>> model = compile_model("teriparatide")
+        >>> model = compile_model("tptd")
         >>> runtime = ModelRuntime(model.sbml, model.digest, ModelInfo.from_sbml(model.sbml, model.name))
         >>> runtime.prepare(None)
         >>> runtime.event_target_values()

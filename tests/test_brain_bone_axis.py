@@ -11,8 +11,8 @@ import pytest
 from pybrainbone import Simulator
 from tests.test_bone_core import PORTS
 
-PATHWAYS = ["hpa", "hpg", "hpt", "gh", "oxt", "sns", "npy", "cart", "vagal", "immune", "dmab", "tptd"]
-PATHWAYS += ["mineral", "sensory", "melatonin", "prolactin", "orexin", "hpg_male", "ocy", "romo", "bp"]
+PATHWAYS = ["hpa", "hpg", "hpt", "gh", "oxt", "sns", "npy", "cart", "vagus", "immune", "dmab", "tptd"]
+PATHWAYS += ["mineral", "sensory", "mel", "prl", "orexin", "hpgm", "ocy", "romo", "bp"]
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +35,8 @@ def link_switches(sim: Simulator) -> list[str]:
 
 
 def test_every_module_is_composed(axis: Simulator) -> None:
-    instances = ("core", "HPA", "HPG", "HPT", "GH", "OXT", "SNS", "NPY", "CART", "vagus", "cytokines")
-    instances += ("Dmab", "TPTD", "MIN", "SENS", "MEL", "PRL", "OX", "HPGm", "OCY", "ROMO", "BP")
+    instances = ("core", "HPA", "HPG", "HPT", "GH", "OXT", "SNS", "NPY", "CART", "VAGUS", "IMMUNE")
+    instances += ("Dmab", "TPTD", "MINERAL", "SENSORY", "MEL", "PRL", "OREXIN", "HPGm", "OCY", "ROMO", "BP")
     instances += ("spine", "hip", "trab")
     for instance in instances:
         assert any(v.startswith(f"{instance}_") for v in axis.variable_ids + axis.parameter_ids), instance
@@ -47,19 +47,19 @@ def test_ports_are_products_of_the_pathway_factors(axis: Simulator) -> None:
     model = libsbml.readSBMLFromString(axis.model.sbml).getModel()
     rules = {r.getVariable(): libsbml.formulaToL3String(r.getMath()) for r in model.getListOfRules()}
     newer = {
-        "SENS",
+        "SENSORY",
         "MEL",
         "PRL",
-        "OX",
+        "OREXIN",
         "HPGm",
         "OCY",
     }  # sensory, melatonin, prolactin, orexin, male axis, osteocytes
     expected = {
-        "f_RANKL": {"HPA", "HPG", "SNS", "CART", "cytokines", "TPTD"} | newer,
-        "f_OB_diff": {"HPA", "HPT", "GH", "OXT", "SNS", "NPY", "cytokines", "TPTD"} | newer,
-        "f_OC_apop": {"HPG", "vagus", "cytokines", "PRL", "HPGm"},
-        "f_formation": {"HPA", "HPT", "GH", "NPY", "SENS", "HPGm", "OCY"},
-        "f_PTH": {"MIN"},
+        "f_RANKL": {"HPA", "HPG", "SNS", "CART", "IMMUNE", "TPTD"} | newer,
+        "f_OB_diff": {"HPA", "HPT", "GH", "OXT", "SNS", "NPY", "IMMUNE", "TPTD"} | newer,
+        "f_OC_apop": {"HPG", "VAGUS", "IMMUNE", "PRL", "HPGm"},
+        "f_formation": {"HPA", "HPT", "GH", "NPY", "SENSORY", "HPGm", "OCY"},
+        "f_PTH": {"MINERAL"},
     }
     for port, modules in expected.items():
         found = set(re.findall(r"(\w+?)_F_" + port[2:], rules[f"core_{port}"]))

@@ -1,4 +1,4 @@
-"""The male axis in the composed model: on_hpg_male = 1 with on_hpg = 0 replaces the female axis."""
+"""The male axis in the composed model: on_hpgm = 1 with on_hpg = 0 replaces the female axis."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 
 from pybrainbone.simulator import Simulator
 
-MALE = {"on_hpg": 0.0, "on_hpg_male": 1.0}
-ESTRADIOL_READERS = ("cytokines_E2_in", "OXT_E2_in", "SNS_E2_in", "MIN_estrogen_in")
+MALE = {"on_hpg": 0.0, "on_hpgm": 1.0}
+ESTRADIOL_READERS = ("IMMUNE_E2_in", "OXT_E2_in", "SNS_E2_in", "MINERAL_estrogen_in")
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +33,9 @@ def test_every_estradiol_reader_sees_the_male_estradiol(axis: Simulator) -> None
     for reader in ESTRADIOL_READERS:
         np.testing.assert_allclose(course[reader], course["HPGm_E2_rel"], rtol=1e-9, err_msg=reader)
     female = axis.simulate(
-        end=30, points=2, changes={"HPG_OVX": 1}, selections=["HPG_E2_rel", "cytokines_E2_in"]
+        end=30, points=2, changes={"HPG_OVX": 1}, selections=["HPG_E2_rel", "IMMUNE_E2_in"]
     )
-    np.testing.assert_allclose(female["cytokines_E2_in"], female["HPG_E2_rel"], rtol=1e-9)
+    np.testing.assert_allclose(female["IMMUNE_E2_in"], female["HPG_E2_rel"], rtol=1e-9)
 
 
 def test_orchidectomy_raises_resorption_and_loses_bone(axis: Simulator) -> None:

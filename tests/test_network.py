@@ -32,12 +32,12 @@ def edges():  # type: ignore[no-untyped-def]
         ("GH", "core.f_formation", "+"),  # IGF-1 anabolic
         ("NPY", "core.f_formation", "-"),  # hypothalamic Y2 restrains formation (Baldock 2002)
         ("CART", "core.f_RANKL", "-"),  # CART lowers RANKL (Elefteriou 2005)
-        ("vagus", "core.f_OC_apop", "+"),  # ACh promotes osteoclast apoptosis (Bajayo 2012)
-        ("cytokines", "core.f_RANKL", "+"),  # TNF/IL-1/IL-6 raise RANKL
+        ("VAGUS", "core.f_OC_apop", "+"),  # ACh promotes osteoclast apoptosis (Bajayo 2012)
+        ("IMMUNE", "core.f_RANKL", "+"),  # TNF/IL-1/IL-6 raise RANKL
         ("HPA", "HPG", "-"),  # cortisol -| GnRH/estradiol (DESIGN §2.4)
         ("HPA", "GH", "-"),  # cortisol -| GH/IGF-1
-        ("HPG", "cytokines", "-"),  # estradiol -| cytokines
-        ("vagus", "cytokines", "-"),  # vagal tone -| cytokines
+        ("HPG", "IMMUNE", "-"),  # estradiol -| cytokines
+        ("VAGUS", "IMMUNE", "-"),  # vagal tone -| cytokines
         ("HPT", "SNS", "+"),  # thyroid hormone raises beta-adrenergic responsiveness
         ("HPG", "OXT", "+"),  # estradiol raises oxytocin
         ("SNS", "HPG", "+"),  # beta2-ATF4 needed for the gonadectomy resorption response (Elefteriou 2005)
@@ -71,7 +71,7 @@ def test_edges_say_whether_their_switch_is_on_by_default(edges) -> None:  # type
     # Orexin -> leptin gives the opposite net sign to Wei 2014 in the composition, so it is off too.
     off = edges[~edges.on & (edges.kind == "link")]
     # The osteocyte mechanostat (bone mass -> sclerostin) is a hypothesis, off by default.
-    assert set(zip(off.source, off.target, strict=True)) == {("SNS", "NPY"), ("OX", "SNS"), ("core", "OCY")}
-    # The male axis reaches the ports only in a male run (on_hpg_male = 1).
+    assert set(zip(off.source, off.target, strict=True)) == {("SNS", "NPY"), ("OREXIN", "SNS"), ("core", "OCY")}
+    # The male axis reaches the ports only in a male run (on_hpgm = 1).
     ports_off = edges[~edges.on & (edges.kind == "port")]
     assert set(ports_off.source) == {"HPGm"}

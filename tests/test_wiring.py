@@ -50,17 +50,41 @@ def with_toy_pathway(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_a_new_pathway_is_picked_up_with_no_package_edit(with_toy_pathway: Path) -> None:
     assert wiring_problems("toy_axis") == []
     edges = network_edges("toy_axis")
-    toy = edges[edges.source == "toy"]
+    toy = edges[edges.source == "TOY"]
     assert list(zip(toy.target, toy.sign, strict=True)) == [("core.f_OC_apop", "+")]
     assert "core_D_OBu" in declared_ids("toy_axis", "organism_scaled")
-    preset = organism("rat").changes("toy_axis", {"core_D_OBu": 7e-4, "toy_k_toy": 1.0})
+    preset = organism("rat").changes("toy_axis", {"core_D_OBu": 7e-4, "TOY_k_toy": 1.0})
     assert preset == {"core_D_OBu": pytest.approx(2.8e-3)}
 
 
 def test_a_declared_output_that_reaches_no_port_is_reported(with_toy_pathway: Path) -> None:
     composition = with_toy_pathway / "toy_axis.ant"
-    text = composition.read_text(encoding="utf-8").replace("toy.F_OC_apop^on_toy", "1 dimensionless")
+    text = composition.read_text(encoding="utf-8").replace("TOY.F_OC_apop^on_toy", "1 dimensionless")
     composition.write_text(text.replace("  core.f_OB_apop := 1 dimensionless\n", ""), encoding="utf-8")
     problems = wiring_problems("toy_axis")
-    assert any("toy.F_OC_apop (declared in @outputs) reaches no port" in p for p in problems)
+    assert any("TOY.F_OC_apop (declared in @outputs) reaches no port" in p for p in problems)
     assert any("port core.f_OB_apop is not wired" in p for p in problems)
+
+
+def test_a_pathway_going_by_two_names_is_reported(with_toy_pathway: Path) -> None:
+    composition = with_toy_pathway / "toy_axis.ant"
+    text = composition.read_text(encoding="utf-8").replace("on_toy", "on_toy_pathway")
+    composition.write_text(text, encoding="utf-8")
+    problems = wiring_problems("toy_axis")
+    assert problems == [
+        "toy_axis: TOY.F_OC_apop (port f_OC_apop) goes by 'TOY', models/toy.ant and 'on_toy_pathway'; give "
+        "file, instance and switch one name (docs/modelling-conventions.md)"
+    ]
+
+
+def test_an_old_name_says_what_it_is_called_now() -> None:
+    from pybrainbone import Simulator
+    from pybrainbone.errors import ModelNotFoundError, UnknownNameError
+
+    with pytest.raises(ModelNotFoundError, match="'denosumab' is now called 'dmab'"):
+        Simulator("denosumab")
+    axis = Simulator("brain_bone_axis")
+    with pytest.raises(UnknownNameError, match="'cytokines_TNF_rel' is now called 'IMMUNE_TNF_rel'"):
+        axis.simulate(end=1.0, points=2, selections=["cytokines_TNF_rel"])
+    with pytest.raises(UnknownNameError, match="'on_hpg_male' is now called 'on_hpgm'"):
+        axis.simulate(end=1.0, points=2, changes={"on_hpg_male": 1.0})

@@ -1,7 +1,7 @@
-"""Romosozumab module (models/romosozumab.ant): drug-free rest, PK against the label, the OpenBoneMin
+"""Romosozumab module (models/romo.ant): drug-free rest, PK against the label, the OpenBoneMin
 (Eudy 2015) equations, monthly dosing by a re-arming event, sclerostin engagement and total sclerostin.
 
-The findings and their sources are listed in tests/data/romosozumab_reference.json.
+The findings and their sources are listed in tests/data/romo_reference.json.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from scipy.integrate import solve_ivp
 from pybrainbone import Simulator
 
 REFERENCE = json.loads(
-    (Path(__file__).parent / "data" / "romosozumab_reference.json").read_text(encoding="utf-8")
+    (Path(__file__).parent / "data" / "romo_reference.json").read_text(encoding="utf-8")
 )
 OUT = ["Romo_conc", "Scl_binding", "Scl_total_rel", "A_depot"]
 
 
 @pytest.fixture(scope="module")
 def sim() -> Simulator:
-    return Simulator("romosozumab")
+    return Simulator("romo")
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Denosumab module (models/denosumab.ant): drug-free rest, PK against published numbers, RANKL binding."""
+"""Denosumab module (models/dmab.ant): drug-free rest, PK against published numbers, RANKL binding."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ ZERO = ["Dmab_conc", "Dmab_pM", "RANKL_binding", "A_depot"]
 
 @pytest.fixture(scope="module")
 def sim() -> Simulator:
-    return Simulator("denosumab")
+    return Simulator("dmab")
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,7 @@
-"""Osteocyte/sclerostin module (models/osteocyte.ant): loading, PTH and Sost deletion set sclerostin; free
+"""Osteocyte/sclerostin module (models/ocy.ant): loading, PTH and Sost deletion set sclerostin; free
 sclerostin sets Wnt-driven formation and osteocyte RANKL; with romosozumab the core shows the dual effect.
 
-The findings and their sources are listed in tests/data/osteocyte_reference.json.
+The findings and their sources are listed in tests/data/ocy_reference.json.
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from pybrainbone import Simulator, compile_model
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = json.loads(
-    (Path(__file__).parent / "data" / "osteocyte_reference.json").read_text(encoding="utf-8")
+    (Path(__file__).parent / "data" / "ocy_reference.json").read_text(encoding="utf-8")
 )
 FACTORS = ["F_OB_diff", "F_formation", "F_RANKL"]
 OUT = ["Scl", "Scl_rel", "Scl_free_rel", "Wnt_rel", *FACTORS]
 
 COMPOSITION = """import "bone_remodeling.ant"
-import "osteocyte.ant"
-import "romosozumab.ant"
+import "ocy.ant"
+import "romo.ant"
 model ocy_axis()
   unit time_unit = 86400 second
   unit substance = 1e-12 mole
@@ -35,8 +35,8 @@ model ocy_axis()
   unit pM = 1e-12 mole / litre
   unit mg = 1e-3 gram
   core: bone_remodeling()
-  OCY: osteocyte()
-  ROMO: romosozumab()
+  OCY: ocy()
+  ROMO: romo()
   core.f_OB_diff := OCY.F_OB_diff
   core.f_formation := OCY.F_formation
   core.f_RANKL := OCY.F_RANKL
@@ -47,13 +47,13 @@ end
 
 @pytest.fixture(scope="module")
 def sim() -> Simulator:
-    return Simulator("osteocyte")
+    return Simulator("ocy")
 
 
 @pytest.fixture(scope="module")
 def axis(tmp_path_factory: pytest.TempPathFactory) -> Simulator:
     folder = tmp_path_factory.mktemp("ocy_axis")
-    for name in ("bone_remodeling", "osteocyte", "romosozumab"):
+    for name in ("bone_remodeling", "ocy", "romo"):
         shutil.copy(ROOT / "models" / f"{name}.ant", folder)
     (folder / "ocy_axis.ant").write_text(COMPOSITION, encoding="utf-8")
     return Simulator(compile_model("ocy_axis", folder))

@@ -1,6 +1,6 @@
-"""Prolactin module (models/prolactin.ant) on its own: dopamine restraint, hyperprolactinaemia, bone routes.
+"""Prolactin module (models/prl.ant) on its own: dopamine restraint, hyperprolactinaemia, bone routes.
 
-Numbers and their sources: tests/data/prolactin_reference.json.
+Numbers and their sources: tests/data/prl_reference.json.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import pytest
 
 from pybrainbone import Simulator
 
-REF = json.loads((Path(__file__).parent / "data" / "prolactin_reference.json").read_text(encoding="utf-8"))
+REF = json.loads((Path(__file__).parent / "data" / "prl_reference.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
 def sim() -> Simulator:
-    return Simulator("prolactin")
+    return Simulator("prl")
 
 
 def test_reference_level_and_half_life(sim: Simulator) -> None:

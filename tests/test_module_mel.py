@@ -1,6 +1,6 @@
-"""Pineal melatonin (models/melatonin.ant) on its own: light/dark average, pinealectomy, light at night.
+"""Pineal melatonin (models/mel.ant) on its own: light/dark average, pinealectomy, light at night.
 
-Numbers and their sources: tests/data/melatonin_reference.json.
+Numbers and their sources: tests/data/mel_reference.json.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import pytest
 
 from pybrainbone import Simulator
 
-REF = json.loads((Path(__file__).parent / "data" / "melatonin_reference.json").read_text(encoding="utf-8"))
+REF = json.loads((Path(__file__).parent / "data" / "mel_reference.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
 def sim() -> Simulator:
-    return Simulator("melatonin")
+    return Simulator("mel")
 
 
 def test_levels_and_kinetics_follow_the_sources(sim: Simulator) -> None:

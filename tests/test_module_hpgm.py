@@ -1,6 +1,6 @@
-"""Male HPG axis (models/hpg_male.ant) on its own: reference levels, orchidectomy, GnRH-agonist ADT, add-back.
+"""Male HPG axis (models/hpgm.ant) on its own: reference levels, orchidectomy, GnRH-agonist ADT, add-back.
 
-Numbers and their sources: tests/data/hpg_male_reference.json.
+Numbers and their sources: tests/data/hpgm_reference.json.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import pytest
 
 from pybrainbone import Simulator
 
-REF = json.loads((Path(__file__).parent / "data" / "hpg_male_reference.json").read_text(encoding="utf-8"))
+REF = json.loads((Path(__file__).parent / "data" / "hpgm_reference.json").read_text(encoding="utf-8"))
 FACTORS = ["F_RANKL", "F_OPG", "F_OC_apop", "F_OB_apop", "F_OB_diff", "F_formation"]
 
 
 @pytest.fixture(scope="module")
 def sim() -> Simulator:
-    return Simulator("hpg_male")
+    return Simulator("hpgm")
 
 
 def final(sim: Simulator, changes: dict, end: float = 180.0) -> dict:

@@ -1,4 +1,4 @@
-"""Oxytocin/vasopressin module (models/oxytocin.ant): steady state, ranges, knock-outs, E2 link, bone."""
+"""Oxytocin/vasopressin module (models/oxt.ant): steady state, ranges, knock-outs, E2 link, bone."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ OUT = ["OXT", "AVP", *FACTORS]
 
 @pytest.fixture(scope="module")
 def sim() -> Simulator:
-    return Simulator("oxytocin")
+    return Simulator("oxt")
 
 
 def final(sim: Simulator, changes: dict, end: float = 5.0) -> dict:

@@ -9,7 +9,7 @@ from pybrainbone import Simulator
 
 @pytest.fixture(scope="module")
 def vag() -> Simulator:
-    return Simulator("vagal")
+    return Simulator("vagus")
 
 
 def test_vagotomy_lowers_ach_and_osteoclast_apoptosis(vag: Simulator) -> None:

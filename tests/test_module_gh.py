@@ -1,4 +1,4 @@
-"""GH/IGF-1 module (models/gh_igf1.ant): reference steady state, ranges, cortisol, GHD, GH dose, age."""
+"""GH/IGF-1 module (models/gh.ant): reference steady state, ranges, cortisol, GHD, GH dose, age."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ OUT = ["GH", "IGF1", *FACTORS]
 
 @pytest.fixture(scope="module")
 def sim() -> Simulator:
-    return Simulator("gh_igf1")
+    return Simulator("gh")
 
 
 def final(sim: Simulator, changes: dict, end: float = 60.0) -> dict:

@@ -1,7 +1,7 @@
-"""Bisphosphonate module (models/bisphosphonate.ant): alendronate and zoledronate PK into bone-surface and
+"""Bisphosphonate module (models/bp.ant): alendronate and zoledronate PK into bone-surface and
 buried pools, release by resorption and re-binding, and resorption inhibition that outlasts the dosing.
 
-The findings and their sources are listed in tests/data/bisphosphonate_reference.json.
+The findings and their sources are listed in tests/data/bp_reference.json.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from pybrainbone import Simulator, compile_model
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = json.loads(
-    (Path(__file__).parent / "data" / "bisphosphonate_reference.json").read_text(encoding="utf-8")
+    (Path(__file__).parent / "data" / "bp_reference.json").read_text(encoding="utf-8")
 )
 STATES = ["P_aln", "S_aln", "D_aln", "P_zol", "S_zol", "D_zol"]
 COMPOSITION = """import "bone_remodeling.ant"
-import "bisphosphonate.ant"
+import "bp.ant"
 model bp_axis()
   unit time_unit = 86400 second
   unit substance = 1e-12 mole
@@ -31,7 +31,7 @@ model bp_axis()
   unit per_day = 1 / 86400 second
   unit mg = 1e-3 gram
   core: bone_remodeling()
-  BP: bisphosphonate()
+  BP: bp()
   core.f_resorption := BP.F_resorption
   BP.resorption_in := core.CTX_rel
   BP.formation_in := core.P1NP_rel
@@ -41,13 +41,13 @@ end
 
 @pytest.fixture(scope="module")
 def sim() -> Simulator:
-    return Simulator("bisphosphonate")
+    return Simulator("bp")
 
 
 @pytest.fixture(scope="module")
 def axis(tmp_path_factory: pytest.TempPathFactory) -> Simulator:
     folder = tmp_path_factory.mktemp("bp_axis")
-    for name in ("bone_remodeling", "bisphosphonate"):
+    for name in ("bone_remodeling", "bp"):
         shutil.copy(ROOT / "models" / f"{name}.ant", folder)
     (folder / "bp_axis.ant").write_text(COMPOSITION, encoding="utf-8")
     return Simulator(compile_model("bp_axis", folder))
