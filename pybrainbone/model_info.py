@@ -44,6 +44,9 @@ class ModelInfo:
     ('pM', 'pM_per_day', 'day')
     >>> "RANKL" in info.output_ids, "RANKL" in info.parameter_ids  # computed by a rule: read, not set
     (True, False)
+    >>> hpa = ModelInfo.from_sbml(compile_model("hpa").sbml, "hpa")
+    >>> hpa.derived["V_pred"], "V_pred" in hpa.parameter_ids  # derived at t = 0: follows CL_pred and k_pred
+    ('CL_pred / k_pred', False)
     """
 
     name: str
@@ -52,6 +55,10 @@ class ModelInfo:
     parameter_ids: tuple[str, ...]
     output_ids: tuple[str, ...]
     event_target_ids: tuple[str, ...]
+    #: Constant parameters computed once from others by an initial assignment (id -> formula). Not
+    #: changeable: tools disagree on a changed one (COPASI re-applies the assignment, libRoadRunner keeps
+    #: the value), so the one rule that holds in every tool is to change what it is derived from.
+    derived: dict[str, str]
     units: dict[str, str]
     values: dict[str, float]
 
@@ -77,6 +84,11 @@ class ModelInfo:
                 if assignment.getVariable() not in event_targets:
                     event_targets.append(assignment.getVariable())
         parameters = [p.getId() for p in model.getListOfParameters()]
+        derived = {
+            a.getSymbol(): libsbml.formulaToL3String(a.getMath())
+            for a in model.getListOfInitialAssignments()
+            if a.getSymbol() in parameters and a.getSymbol() not in event_targets
+        }
         species = [
             s.getId()
             for s in model.getListOfSpecies()
@@ -84,7 +96,7 @@ class ModelInfo:
         ]
         # Switches that events set are the model's own machinery, not inputs: their initial values are
         # computed from the intervention times a user does change.
-        machinery = set(assigned) | set(rate) | set(event_targets)
+        machinery = set(assigned) | set(rate) | set(event_targets) | set(derived)
         units = {"time": "day"}
         values: dict[str, float] = {}
         for sid in [*rate, *species, *parameters]:
@@ -99,6 +111,7 @@ class ModelInfo:
             parameter_ids=tuple(p for p in parameters if p not in machinery),
             output_ids=tuple(p for p in parameters if p in assigned),
             event_target_ids=tuple(p for p in event_targets if p not in species and p not in rate),
+            derived=derived,
             units=units,
             values=values,
         )

@@ -107,6 +107,12 @@ class ModelRuntime:
                     f"cannot set {sid!r} in model {self.name!r}: it is computed by the model "
                     "(an assignment rule or an event); change the parameters it depends on instead"
                 )
+            if sid in self.info.derived:
+                raise PyBrainBoneError(
+                    f"cannot set {sid!r} in model {self.name!r}: it is derived at the start from "
+                    f"{self.info.derived[sid]} (an initial assignment, so that the reference is a steady "
+                    "state); change the parameters it is derived from instead"
+                )
             raise unknown_name("parameter", sid, [*self.info.parameter_ids, *self.state_ids], self.name)
         return checked
 
