@@ -175,7 +175,7 @@ def naming_problems(text: ModuleText) -> list[str]:
             if factor.switch.startswith("on_") and len(names) > 1:
                 problems.append(
                     f"{text.name}: {factor.instance}.{factor.factor} (port {port}) goes by "
-                    f"{factor.instance!r}, models/{module}.ant and {factor.switch!r}; give file, instance and "
-                    "switch one name (docs/modelling-conventions.md)"
+                    f"{factor.instance!r}, models/{module}.ant and {factor.switch!r}; give file, instance "
+                    "and switch one name (docs/modelling-conventions.md)"
                 )
     return sorted(set(problems))

@@ -32,7 +32,12 @@ MODULES = {
 PREFIXES = {"MIN": "MINERAL", "SENS": "SENSORY", "OX": "OREXIN", "vagus": "VAGUS", "cytokines": "IMMUNE"}
 
 #: Pathway switches that changed: old -> new.
-SWITCHES = {"on_vagal": "on_vagus", "on_melatonin": "on_mel", "on_prolactin": "on_prl", "on_hpg_male": "on_hpgm"}
+SWITCHES = {
+    "on_vagal": "on_vagus",
+    "on_melatonin": "on_mel",
+    "on_prolactin": "on_prl",
+    "on_hpg_male": "on_hpgm",
+}
 
 _PREFIXED = re.compile(r"(?P<prefix>[A-Za-z]+)_(?P<rest>.+)")
 

@@ -26,11 +26,15 @@ def test_core_pth_follows_the_parathyroid_gland(axis: Simulator) -> None:
     )
     np.testing.assert_allclose(course["core_f_PTH"], course["MINERAL_PTH_rel"], rtol=1e-12)
     reference = axis.baseline()
-    np.testing.assert_allclose(course["core_PTH"], reference["core_PTH"] * course["MINERAL_PTH_rel"], rtol=1e-9)
+    np.testing.assert_allclose(
+        course["core_PTH"], reference["core_PTH"] * course["MINERAL_PTH_rel"], rtol=1e-9
+    )
 
 
 def test_hyperparathyroidism_raises_resorption(axis: Simulator) -> None:
-    state = axis.steady_state({"MINERAL_PT_gland": 3.0}, selections=["MINERAL_PTH_rel", "core_RANKL", "core_CTX_rel"])
+    state = axis.steady_state(
+        {"MINERAL_PT_gland": 3.0}, selections=["MINERAL_PTH_rel", "core_RANKL", "core_CTX_rel"]
+    )
     reference = axis.baseline()
     assert state["MINERAL_PTH_rel"] > 1.5
     assert state["core_RANKL"] > reference["core_RANKL"]
@@ -42,7 +46,10 @@ def test_formation_takes_up_calcium_and_the_gland_answers(axis: Simulator) -> No
     # with it osteoblastic RANKL, so resorption rises after formation (Bilezikian 2019; McClung 2005).
     changes = {"HPG_menopause": 1, "TPTD_dose_tptd": 20, "TPTD_t_tptd": 0}
     on = axis.simulate(
-        end=182.625, points=2, changes=changes, selections=["MINERAL_Ca_rel", "MINERAL_PTH_rel", "core_CTX_rel"]
+        end=182.625,
+        points=2,
+        changes=changes,
+        selections=["MINERAL_Ca_rel", "MINERAL_PTH_rel", "core_CTX_rel"],
     )
     off = axis.simulate(
         end=182.625, points=2, changes={**changes, "on_mineral": 0}, selections=["core_CTX_rel"]

@@ -16,9 +16,7 @@ import pytest
 from pybrainbone import Simulator, compile_model
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = json.loads(
-    (Path(__file__).parent / "data" / "bp_reference.json").read_text(encoding="utf-8")
-)
+REFERENCE = json.loads((Path(__file__).parent / "data" / "bp_reference.json").read_text(encoding="utf-8"))
 STATES = ["P_aln", "S_aln", "D_aln", "P_zol", "S_zol", "D_zol"]
 COMPOSITION = """import "bone_remodeling.ant"
 import "bp.ant"

@@ -16,9 +16,7 @@ import pytest
 from pybrainbone import Simulator, compile_model
 
 ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = json.loads(
-    (Path(__file__).parent / "data" / "ocy_reference.json").read_text(encoding="utf-8")
-)
+REFERENCE = json.loads((Path(__file__).parent / "data" / "ocy_reference.json").read_text(encoding="utf-8"))
 FACTORS = ["F_OB_diff", "F_formation", "F_RANKL"]
 OUT = ["Scl", "Scl_rel", "Scl_free_rel", "Wnt_rel", *FACTORS]
 

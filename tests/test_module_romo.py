@@ -15,9 +15,7 @@ from scipy.integrate import solve_ivp
 
 from pybrainbone import Simulator
 
-REFERENCE = json.loads(
-    (Path(__file__).parent / "data" / "romo_reference.json").read_text(encoding="utf-8")
-)
+REFERENCE = json.loads((Path(__file__).parent / "data" / "romo_reference.json").read_text(encoding="utf-8"))
 OUT = ["Romo_conc", "Scl_binding", "Scl_total_rel", "A_depot"]
 
 

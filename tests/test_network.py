@@ -71,7 +71,11 @@ def test_edges_say_whether_their_switch_is_on_by_default(edges) -> None:  # type
     # Orexin -> leptin gives the opposite net sign to Wei 2014 in the composition, so it is off too.
     off = edges[~edges.on & (edges.kind == "link")]
     # The osteocyte mechanostat (bone mass -> sclerostin) is a hypothesis, off by default.
-    assert set(zip(off.source, off.target, strict=True)) == {("SNS", "NPY"), ("OREXIN", "SNS"), ("core", "OCY")}
+    assert set(zip(off.source, off.target, strict=True)) == {
+        ("SNS", "NPY"),
+        ("OREXIN", "SNS"),
+        ("core", "OCY"),
+    }
     # The male axis reaches the ports only in a male run (on_hpgm = 1).
     ports_off = edges[~edges.on & (edges.kind == "port")]
     assert set(ports_off.source) == {"HPGm"}

@@ -72,8 +72,8 @@ def test_a_pathway_going_by_two_names_is_reported(with_toy_pathway: Path) -> Non
     composition.write_text(text, encoding="utf-8")
     problems = wiring_problems("toy_axis")
     assert problems == [
-        "toy_axis: TOY.F_OC_apop (port f_OC_apop) goes by 'TOY', models/toy.ant and 'on_toy_pathway'; give "
-        "file, instance and switch one name (docs/modelling-conventions.md)"
+        "toy_axis: TOY.F_OC_apop (port f_OC_apop) goes by 'TOY', models/toy.ant and 'on_toy_pathway'; "
+        "give file, instance and switch one name (docs/modelling-conventions.md)"
     ]
 
 
