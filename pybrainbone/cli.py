@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from pybrainbone import __version__
-from pybrainbone.atomic import all_or_nothing, atomic_open, check_target
+from pybrainbone.atomic import all_or_nothing, atomic_open, check_target, write_text_atomic
 from pybrainbone.boundary import guarded, report
 from pybrainbone.build import compile_model, write_sbml
 from pybrainbone.errors import InvalidValueError, PyBrainBoneError
@@ -236,21 +236,34 @@ def _cmd_export(args: argparse.Namespace) -> int:
         from pybrainbone.calibration.command import run_export_petab
 
         return run_export_petab(argparse.Namespace(**{**vars(args), "specs": [args.spec]}))
-    from pybrainbone.experiments.sedml import export_omex, export_sedml
+    from pybrainbone.experiments.sedml import export_omex, export_sedml, sidecar_name, targets_sidecar
     from pybrainbone.experiments.spec import load_experiment
 
     experiment = load_experiment(args.spec)
     try:
         if args.format == "omex":
             export_omex(experiment, args.output)
-            print(f"wrote {args.output} (COMBINE archive: model.xml, {experiment.id}.sedml, metadata)")
+            members = f"model.xml, {experiment.id}.sedml"
+            members += f", {experiment.id}.targets.json" if targets_sidecar(experiment) else ""
+            print(f"wrote {args.output} (COMBINE archive: {members}, metadata)")
             return 0
         text = export_sedml(experiment, model_source=args.model_source)
     except PyBrainBoneError as exc:
         raise PyBrainBoneError(f"{args.spec}: {exc}") from None
-    with atomic_open(args.output) as handle:
-        handle.write(text)
+    # Targets (and measurement links) have no place in SED-ML: they go beside it, where import reads them.
+    targets = targets_sidecar(experiment)
+    beside = Path(args.output).with_name(sidecar_name(Path(args.output).name))
+    with all_or_nothing():
+        with atomic_open(args.output) as handle:
+            handle.write(text)
+        if targets is not None:
+            write_text_atomic(beside, targets)
     print(f"wrote {args.output} (SED-ML L1V4; its models read {args.model_source})")
+    if targets is not None:
+        print(f"wrote {beside} (its targets, which SED-ML has no place for)")
+    elif beside.is_file() and not beside.is_symlink():
+        beside.unlink()  # an earlier export's: import would read it as this experiment's targets
+        print(f"removed {beside} (the targets of an earlier export; this experiment has none)")
     return 0
 
 

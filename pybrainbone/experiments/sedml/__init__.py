@@ -25,6 +25,11 @@ in the SED-ML document's annotation (namespace :data:`NAMESPACE`). :func:`import
 for third-party SED-ML without it the model name is the SBML file's stem (``bone_remodeling.xml`` ->
 ``bone_remodeling``), or whatever the caller passes as ``model=``.
 
+Literature ``targets`` and ``measurements`` links fit neither SED-ML nor an attribute of that element:
+:func:`export_omex` writes them as JSON (:func:`targets_sidecar`) into the archive beside the SED-ML,
+``<id>.targets.json`` (:func:`sidecar_name`; manifest format ``application/json``, not master), and
+:func:`import_sedml` validates and restores them from there or from beside a ``.sedml`` file.
+
 Import (:func:`import_sedml`) reads our own exports and simple third-party SED-ML: models with
 ``changeAttribute`` changes (chains of models are followed), one ``uniformTimeCourse`` or ``steadyState``
 shared by every task, plain tasks (-> arms), repeated tasks over one task with one range and one
@@ -57,10 +62,16 @@ assignment). tellurium needs each report's first column to have the most repeats
 
 from __future__ import annotations
 
-from pybrainbone.experiments.sedml.common import NAMESPACE, SedmlError
+from pybrainbone.experiments.sedml.common import NAMESPACE, SedmlError, sidecar_name
 from pybrainbone.experiments.sedml.compat import restore_libsbml_proxies
 from pybrainbone.experiments.sedml.reader import import_sedml
-from pybrainbone.experiments.sedml.writer import export_document, export_omex, export_sedml, sedml_errors
+from pybrainbone.experiments.sedml.writer import (
+    export_document,
+    export_omex,
+    export_sedml,
+    sedml_errors,
+    targets_sidecar,
+)
 
 __all__ = [
     "NAMESPACE",
@@ -71,4 +82,6 @@ __all__ = [
     "import_sedml",
     "restore_libsbml_proxies",
     "sedml_errors",
+    "sidecar_name",
+    "targets_sidecar",
 ]

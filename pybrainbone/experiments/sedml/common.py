@@ -30,6 +30,10 @@ SBML_PREFIX = "sbml"
 #: OMEX manifest formats of the entries we write.
 OMEX_METADATA_FORMAT = "http://identifiers.org/combine.specifications/omex-metadata"
 OMEX_FORMAT = "http://identifiers.org/combine.specifications/omex"
+#: OMEX manifest format of the targets sidecar (an internet media type, as the OMEX spec asks).
+JSON_FORMAT = "http://purl.org/NET/mediatypes/application/json"
+#: Spec fields that neither SED-ML nor our annotation carries: they travel in the targets sidecar.
+SIDECAR_FIELDS = ("targets", "measurements")
 
 # libsedml has no KiSAO ontology, so import accepts an explicit list of algorithms. Every one solves the
 # deterministic problem we solve (an ODE initial-value problem, or the steady state of the ODEs); we
@@ -280,3 +284,22 @@ class SbmlIndex:
             "parameter": "value",
         }[self.kinds.get(sid, "parameter")]
         return f"{self.element_xpath(sid)}/@{attribute}"
+
+
+def sidecar_name(sedml_location: str) -> str:
+    """Location of the targets sidecar of the SED-ML file at ``sedml_location``: ``<stem>.targets.json``.
+
+    The sidecar (JSON: the spec's ``targets`` and ``measurements``, which SED-ML has no place for) goes
+    into an OMEX archive next to its SED-ML file; import reads it back from there, or from beside a
+    ``.sedml`` file.
+
+    Examples
+    --------
+    >>> sidecar_name("menopause.sedml")
+    'menopause.targets.json'
+    >>> sidecar_name("experiments/pth.xml")
+    'experiments/pth.targets.json'
+    """
+    folder, _, name = sedml_location.rpartition("/")
+    stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
+    return f"{folder}/{stem}.targets.json" if folder else f"{stem}.targets.json"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -19,14 +20,16 @@ from pybrainbone.experiments.sedml.common import (
     KISAO_STOCHASTIC,
     KISAO_TIME_COURSE,
     NAMESPACE,
+    SIDECAR_FIELDS,
     TIME_SYMBOL,
     SedmlError,
     kisao_id,
     log_errors,
+    sidecar_name,
 )
 from pybrainbone.experiments.sedml.compat import libsedml
 from pybrainbone.experiments.sedml.maths import Name, expression_from_math
-from pybrainbone.experiments.spec import Experiment, experiment_from_data
+from pybrainbone.experiments.spec import Experiment, SpecError, experiment_from_data
 from pybrainbone.paths import available_models
 
 _ID_IN_XPATH = re.compile(r"""@id\s*=\s*['"]([^'"]+)['"]""")
@@ -50,6 +53,9 @@ class _Source:
     archive: frozenset[str] | None = None
     #: Folder of the ``.sedml`` file the document came from.
     directory: Path | None = None
+    #: The targets sidecar's bytes (None: there is none) and where it came from (archive and member, or file).
+    sidecar: bytes | None = None
+    sidecar_origin: str = ""
 
     def has_file(self, name: str) -> bool:
         """Whether model source ``name`` is an SBML file in the archive or next to the SED-ML file."""
@@ -70,6 +76,11 @@ def import_sedml(
     ``model`` overrides the model name (default: our annotation, else the SBML file's stem); it must be a
     pybrainbone model. Refused with a one-line :class:`SedmlError` naming the file: what the spec format
     cannot express, stochastic or unknown algorithms, and models pybrainbone does not have.
+
+    The ``targets`` and ``measurements``, which SED-ML has no place for, come back from the targets sidecar
+    our export writes (``<stem>.targets.json`` beside the SED-ML file, in the archive or next to a ``.sedml``
+    file); a sidecar that is not valid JSON or whose content does not validate as those spec fields is
+    refused with a :class:`SedmlError` naming it. Without a sidecar the spec has neither.
 
     Examples
     --------
@@ -109,17 +120,67 @@ def import_sedml(
     }
     data["data_generators"] = _read_data_generators(doc, helpers, origin)
     data["outputs"] = _read_outputs(doc, helpers, {g["id"] for g in data["data_generators"]})
-    return _assemble(data, doc, ours, origin)
+    return _assemble(data, doc, ours, read)
 
 
-def _assemble(data: dict[str, Any], doc: Any, ours: dict[str, str], origin: str) -> Experiment:
-    """The validated spec: ``data`` plus what our annotation (or the document's name) tells."""
+def _assemble(data: dict[str, Any], doc: Any, ours: dict[str, str], read: _Source) -> Experiment:
+    """The validated spec: ``data`` plus what our annotation (or the document's name) and sidecar tell.
+
+    The spec is validated without the sidecar first, so that a problem of the SED-ML is reported as one
+    of the SED-ML, and a problem the sidecar brings as one of the sidecar.
+    """
     for key in ("name", "question", "description", "organism", "control"):
         if ours.get(key):
             data[key] = ours[key]
     if "name" not in data and doc.isSetName() and doc.getName():
         data["name"] = doc.getName()
-    return experiment_from_data(data, origin)
+    experiment = experiment_from_data(data, read.origin)
+    if read.sidecar is None:
+        return experiment
+    extra = _parse_sidecar(read.sidecar, read.sidecar_origin)
+    try:
+        return experiment_from_data({**data, **extra}, read.sidecar_origin)
+    except SpecError as exc:
+        raise SedmlError(str(exc)) from None
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict, refusing a key given twice (as spec YAML is read)."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise ValueError(f"duplicate key {shorten(key)}")
+        found[key] = value
+    return found
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _parse_sidecar(raw: bytes, origin: str) -> dict[str, Any]:
+    """The sidecar's fields (a JSON object with ``targets`` and/or ``measurements``), not yet validated."""
+    if len(raw) > MAX_SIDECAR_BYTES:
+        raise SedmlError(f"{origin}: {len(raw)} bytes or more; at most {MAX_SIDECAR_BYTES} are read")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SedmlError(f"{origin}: not UTF-8 (at byte {exc.start})") from None
+    try:
+        data = json.loads(text, object_pairs_hook=_refuse_duplicates, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise SedmlError(f"{origin}: not valid JSON (nested too deeply)") from None
+    except ValueError as exc:
+        raise SedmlError(f"{origin}: not valid JSON ({' '.join(str(exc).split())[:200]})") from None
+    fields = ", ".join(SIDECAR_FIELDS)
+    if not isinstance(data, dict):
+        kind = {list: "list", str: "string", bool: "boolean", type(None): "null"}.get(type(data), "number")
+        raise SedmlError(f"{origin}: must be a JSON object with the spec's {fields}, not a {kind}")
+    unknown = sorted(set(data) - set(SIDECAR_FIELDS))
+    if unknown:
+        shown = ", ".join(shorten(key) for key in unknown[:3])
+        raise SedmlError(f"{origin}: unknown field(s) {shown}; a targets sidecar holds {fields} only")
+    return data
 
 
 # ---- reading the file ----------------------------------------------------------------------------------
@@ -129,6 +190,8 @@ MAX_SEDML_BYTES = 8 * 2**20
 MAX_MEMBER_BYTES = 64 * 2**20
 MAX_ARCHIVE_BYTES = 256 * 2**20
 MAX_ARCHIVE_MEMBERS = 1000
+#: Largest targets sidecar we read: it is parsed into the spec like the SED-ML document.
+MAX_SIDECAR_BYTES = MAX_SEDML_BYTES
 
 
 def _check_archive_size(path: Path) -> None:
@@ -160,6 +223,7 @@ def _check_text_size(size: int, origin: str) -> None:
 
 def _read_document(source: str | os.PathLike[str]) -> _Source:
     """Parse SED-ML text, a ``.sedml`` file or the master SED-ML of an OMEX archive (size-limited)."""
+    sidecar: str | None = None
     if isinstance(source, str) and source.lstrip().startswith("<"):
         _check_text_size(len(source.encode("utf-8")), "SED-ML text")
         read = _Source(libsedml.readSedMLFromString(source), "SED-ML text")
@@ -173,7 +237,7 @@ def _read_document(source: str | os.PathLike[str]) -> _Source:
             raise SedmlError(f"no SED-ML file at {path}")
         if zipfile.is_zipfile(path):
             _check_archive_size(path)
-            text, sbml_entries = _master_sedml(path)
+            text, sbml_entries, sidecar = _master_sedml(path)
             _check_text_size(len(text.encode("utf-8")), str(path))
             read = _Source(libsedml.readSedMLFromString(text), str(path), archive=sbml_entries)
         else:
@@ -183,6 +247,19 @@ def _read_document(source: str | os.PathLike[str]) -> _Source:
     if errors or read.doc.getNumModels() == 0:
         detail = "; ".join(errors[:3]) or "no models"
         raise SedmlError(f"{read.origin}: not readable SED-ML: {detail}")
+    return _with_sidecar(read, sidecar)
+
+
+def _with_sidecar(read: _Source, member: str | None) -> _Source:
+    """``read`` with the bytes of its targets sidecar: archive ``member``, or the file beside the SED-ML."""
+    path = Path(read.origin)
+    if member is not None:
+        where = f"{path}: member {shorten(member)}"
+        return replace(read, sidecar=_archive_member(path, member, where), sidecar_origin=where)
+    if read.directory is not None:
+        beside = path.with_name(sidecar_name(path.name))
+        if os.path.lexists(beside):
+            return replace(read, sidecar=_sidecar_file(beside), sidecar_origin=str(beside))
     return read
 
 
@@ -190,8 +267,39 @@ def _location(name: str) -> str:
     return name.strip().removeprefix("./").lstrip("/")
 
 
-def _master_sedml(path: Path) -> tuple[str, frozenset[str]]:
-    """The master SED-ML text of the archive and the locations of its SBML entries."""
+def _archive_member(path: Path, name: str, origin: str) -> bytes:
+    """The bytes of archive member ``name`` (a location), refused beyond :data:`MAX_SIDECAR_BYTES`."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = next((i for i in archive.infolist() if _location(i.filename) == name), None)
+            if info is None:
+                raise SedmlError(f"{origin}: listed in the manifest but not in the archive")
+            if info.file_size > MAX_SIDECAR_BYTES:
+                raise SedmlError(
+                    f"{origin}: inflates to {info.file_size} bytes; at most {MAX_SIDECAR_BYTES} are read"
+                )
+            with archive.open(info) as handle:
+                return handle.read(MAX_SIDECAR_BYTES + 1)
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
+        raise SedmlError(f"{origin}: cannot be read ({' '.join(str(exc).split())[:200]})") from None
+
+
+def _sidecar_file(path: Path) -> bytes:
+    """The bytes of the sidecar file beside a ``.sedml`` file (a regular file of bounded size)."""
+    try:
+        if not path.is_file():
+            raise SedmlError(f"{path}: the targets sidecar is not a regular file")
+        size = path.stat().st_size
+        if size > MAX_SIDECAR_BYTES:
+            raise SedmlError(f"{path}: {size} bytes; at most {MAX_SIDECAR_BYTES} are read")
+        with open(path, "rb") as handle:
+            return handle.read(MAX_SIDECAR_BYTES + 1)
+    except OSError as exc:
+        raise SedmlError(f"{path}: cannot read the targets sidecar: {exc.strerror or exc}") from None
+
+
+def _master_sedml(path: Path) -> tuple[str, frozenset[str], str | None]:
+    """The master SED-ML text of the archive, the locations of its SBML entries and of its sidecar, if any."""
     import libcombine
 
     archive = libcombine.CombineArchive()
@@ -204,7 +312,9 @@ def _master_sedml(path: Path) -> tuple[str, frozenset[str]]:
             raise SedmlError(f"{path}: the archive holds no SED-ML file")
         chosen = next((e for e in sedml if e.isSetMaster() and e.getMaster()), sedml[0])
         sbml = frozenset(_location(e.getLocation()) for e in entries if "sbml" in e.getFormat())
-        return str(archive.extractEntryToString(chosen.getLocation())), sbml
+        wanted = sidecar_name(_location(chosen.getLocation()))
+        listed = any(_location(e.getLocation()) == wanted for e in entries)
+        return str(archive.extractEntryToString(chosen.getLocation())), sbml, wanted if listed else None
     finally:
         archive.cleanUp()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from pybrainbone.experiments.plan import Plan
 from pybrainbone.experiments.runner import Runner
 from pybrainbone.experiments.sedml.common import (
     ALL_DATA,
+    JSON_FORMAT,
     KISAO_ABSOLUTE_TOLERANCE,
     KISAO_CVODE,
     KISAO_MAXIMUM_STEPS,
@@ -28,6 +30,7 @@ from pybrainbone.experiments.sedml.common import (
     SBML_PREFIX,
     SEDML_LEVEL,
     SEDML_VERSION,
+    SIDECAR_FIELDS,
     SIMULATION_ID,
     TIME_SYMBOL,
     SbmlIndex,
@@ -36,6 +39,7 @@ from pybrainbone.experiments.sedml.common import (
     check,
     log_errors,
     number,
+    sidecar_name,
 )
 from pybrainbone.experiments.sedml.compat import libsedml
 from pybrainbone.experiments.sedml.maths import math_of, parse_formula
@@ -476,8 +480,59 @@ def omex_metadata(experiment: Experiment, created: datetime | None = None) -> st
     )
 
 
+def targets_sidecar(experiment: Experiment) -> str | None:
+    """The experiment's ``targets`` and ``measurements`` as JSON text; None when it has neither.
+
+    SED-ML has no place for literature targets or links to measurements, so :func:`export_omex` writes
+    this text into the archive as ``<id>.targets.json`` (beside ``<id>.sedml``) and
+    :func:`~pybrainbone.experiments.sedml.import_sedml` puts them back. One JSON object (UTF-8, sorted
+    keys) holding only the fields the experiment has, each as the spec format writes it.
+
+    Examples
+    --------
+    >>> from pybrainbone.experiments.spec import Experiment
+    >>> exp = Experiment.model_validate({
+    ...     "id": "opg", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 30, "points": 4},
+    ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_OPG_ext": 2e5}}],
+    ...     "control": "control",
+    ...     "data_generators": [{"id": "dOCa", "expression": "treated.OCa / control.OCa", "unit": "1"}],
+    ...     "targets": [{"id": "oca_down", "data_generator": "dOCa", "direction": "down",
+    ...                  "source": "Lacey 1998"}]})
+    >>> print(targets_sidecar(exp))
+    {
+     "targets": [
+      {
+       "data_generator": "dOCa",
+       "direction": "down",
+       "id": "oca_down",
+       "range": null,
+       "reason": "",
+       "relative_to": "control",
+       "source": "Lacey 1998",
+       "status": "expected",
+       "time": null,
+       "unchanged_tolerance": 1.0,
+       "value": null
+      }
+     ]
+    }
+    <BLANKLINE>
+    >>> targets_sidecar(exp.model_copy(update={"targets": []})) is None
+    True
+    """
+    fields = {name for name in SIDECAR_FIELDS if getattr(experiment, name)}
+    if not fields:
+        return None
+    data = experiment.model_dump(mode="json", include=fields)
+    return json.dumps(data, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+
+
 def export_omex(experiment: Experiment, path: str | os.PathLike[str], runner: Runner | None = None) -> Path:
     """Write a COMBINE archive: ``model.xml`` (compiled SBML), ``<id>.sedml`` (master) and OMEX metadata.
+
+    An experiment with ``targets`` (or ``measurements``) also gets ``<id>.targets.json``, the
+    :func:`targets_sidecar` text (listed as JSON, not master), from which import restores them.
 
     Examples
     --------
@@ -509,11 +564,14 @@ def export_omex(experiment: Experiment, path: str | os.PathLike[str], runner: Ru
     ok = ok and archive.addFileFromString(
         omex_metadata(experiment), "metadata.rdf", OMEX_METADATA_FORMAT, False
     )
+    sidecar = targets_sidecar(experiment)
+    if sidecar is not None:
+        ok = ok and archive.addFileFromString(sidecar, sidecar_name(sedml_name), JSON_FORMAT, False)
     # The archive itself, as the OMEX spec lists it (the BioSimulators validator warns without it).
     itself = archive.getManifest().createContent()
     ok = ok and itself.setLocation(".") == 0 and itself.setFormat(OMEX_FORMAT) == 0
     if not ok:
-        raise SedmlError(f"{target}: libcombine could not add the model or the SED-ML to the archive")
+        raise SedmlError(f"{target}: libcombine could not add the model, SED-ML, metadata or targets")
     with atomic_path(target, suffix=".omex") as tmp:
         tmp.unlink()  # libcombine writes a fresh zip
         if not archive.writeToFile(str(tmp)):
