@@ -25,15 +25,21 @@ import libsbml
 
 from pybrainbone.atomic import write_text_atomic
 from pybrainbone.errors import ModelBuildError, ModelNotFoundError
-from pybrainbone.model_text import flat_parameter_records
-from pybrainbone.paths import cache_dir, model_path, models_dir
-from pybrainbone.sbml_transforms import annotate_from_model_files, share_repeated_subexpressions
+from pybrainbone.model_text import flat_parameter_records, module_description
+from pybrainbone.paths import cache_dir, citation_file, model_path, models_dir
+from pybrainbone.sbml_transforms import (
+    annotate_from_model_files,
+    annotate_model_metadata,
+    annotate_sbo_terms,
+    project_metadata,
+    share_repeated_subexpressions,
+)
 from pybrainbone.units import normalise_units
 from pybrainbone.validation import ValidationReport, validate_document
 from pybrainbone.yaml_files import read_text
 
 #: Bump when the build pipeline changes what it writes, to invalidate caches.
-BUILD_VERSION = "4"
+BUILD_VERSION = "5"
 SBML_LEVEL, SBML_VERSION = 3, 2
 
 # libantimony keeps one process-wide set of loaded modules.
@@ -79,6 +85,8 @@ def _digest(name: str, directory: Path) -> str:
     for path in sorted(directory.glob("*.ant")):
         h.update(path.name.encode())
         h.update(path.read_bytes())
+    with contextlib.suppress(OSError):  # the model metadata's source (a missing file fails the build)
+        h.update(citation_file().read_bytes())
     return h.hexdigest()
 
 
@@ -137,6 +145,8 @@ def _compile(name: str, path: Path, digest: str) -> CompiledModel:
     normalise_units(document, comp_document.getModel())
     share_repeated_subexpressions(document)
     annotate_from_model_files(document, flat_parameter_records(name, path.parent))
+    annotate_sbo_terms(document)
+    annotate_model_metadata(document, project_metadata(), module_description(path))
     undefined = _undefined_values(document.getModel())
     if undefined:
         raise ModelBuildError(

@@ -18,7 +18,8 @@ and a composition says which instance is which module (``HPA: hpa()``), which cr
 (``// network: SOURCE -> TARGET, SIGN, mechanism`` on the link's rule), how each core port is formed
 (``core.f_X := A.F_X^on_a * ...``) and the default of each switch (``on_*``, ``link_*``).
 
-Nothing else in the package parses ``.ant`` text.
+The comment block that opens a module file is its description (written into the SBML model's notes,
+see :func:`module_description`). Nothing else in the package parses ``.ant`` text.
 
 >>> interface = read_module("hpa")
 >>> interface.declared("main_signal")
@@ -355,6 +356,32 @@ def read_module(name: str, directory: Path | None = None) -> ModuleText:
 @functools.lru_cache(maxsize=128)
 def _cached(path: Path, name: str, _mtime: int) -> ModuleText:
     return parse_module(path, name)
+
+
+def module_description(path: Path) -> tuple[str, ...]:
+    """The paragraphs of the comment block that opens a module file (its description), lines joined.
+
+    A line holding only ``//`` separates paragraphs; the block ends at the first line that is not a comment.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "toy.ant"
+    ...     _ = path.write_text("// A toy pathway:\\n// one signal.\\n//\\n// Units: days.\\nmodel toy()\\n")
+    ...     print(module_description(path))
+    ('A toy pathway: one signal.', 'Units: days.')
+    """
+    paragraphs: list[list[str]] = [[]]
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("//"):
+            break
+        text = line[2:].strip()
+        if text:
+            paragraphs[-1].append(text)
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    return tuple(" ".join(lines) for lines in paragraphs if lines)
 
 
 def flat_parameter_records(name: str, directory: Path | None = None) -> dict[str, ParameterRecord]:

@@ -46,6 +46,20 @@ def experiments_dir() -> Path:
     return _first_existing(_PACKAGE_DIR.parent / "experiments", _PACKAGE_DIR / "_data" / "experiments")
 
 
+def citation_file() -> Path:
+    """``CITATION.cff`` of the checkout (or the installed copy): the one source of the SBML model metadata.
+
+    Examples
+    --------
+    >>> citation_file().name, citation_file().is_file()
+    ('CITATION.cff', True)
+    """
+    for path in (_PACKAGE_DIR.parent / "CITATION.cff", _PACKAGE_DIR / "_data" / "CITATION.cff"):
+        if path.is_file():
+            return path
+    return _PACKAGE_DIR.parent / "CITATION.cff"
+
+
 def cache_dir() -> Path:
     """Build cache for compiled SBML (``PYBRAINBONE_CACHE``, else ``$XDG_CACHE_HOME/pybrainbone``).
 

@@ -1,4 +1,11 @@
-"""Rewrites of the flat SBML that keep its mathematics and make every simulator evaluate it faster.
+"""Rewrites of the flat SBML that keep its mathematics: faster to evaluate, and annotated for other tools.
+
+Annotations: each parameter's description and source in its notes (:func:`annotate_from_model_files`),
+SBO terms of the constant parameters (:func:`annotate_sbo_terms`) and the model's name, notes and
+creators from ``CITATION.cff`` (:func:`annotate_model_metadata`); the MIRIAM identities of the
+quantities are written in the model files and survive Antimony's flattening.
+
+Sub-expressions:
 
 libRoadRunner (and code generators generally) inline assignment rules into every use. A rule that refers
 to another rule's variable twice, as saturable forms do (``x / (x + K)``), therefore doubles that whole
@@ -20,11 +27,16 @@ from __future__ import annotations
 import html
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import libsbml
 
 from pybrainbone.errors import ModelBuildError
 from pybrainbone.model_text import ParameterRecord
+from pybrainbone.paths import citation_file
+from pybrainbone.yaml_files import read_yaml
 
 #: Prefix of the generated function definitions (``rule_<variable>``, ``rate_<reaction>``).
 RULE_PREFIX, RATE_PREFIX = "rule_", "rate_"
@@ -140,3 +152,157 @@ def annotate_from_model_files(document: libsbml.SBMLDocument, records: Mapping[s
             raise ModelBuildError(f"could not write the notes of parameter {parameter.getId()!r}")
         done += 1
     return done
+
+
+#: SBO terms the build gives the constant parameters the model files leave without one: a kinetic constant
+#: when the unit is one over time (turnover, clearance, differentiation rates), else a quantitative systems
+#: description parameter. Rule and event variables (hormone levels, signals) get none: they are quantities
+#: of entities, which their MIRIAM annotations in the model files name.
+SBO_KINETIC_CONSTANT, SBO_PARAMETER = 9, 2
+
+
+def annotate_sbo_terms(document: libsbml.SBMLDocument) -> int:
+    """Give every constant parameter without an SBO term one (see :data:`SBO_PARAMETER`); return how many.
+
+    Examples
+    --------
+    >>> document = libsbml.SBMLDocument(3, 2)
+    >>> model = document.createModel()
+    >>> per_day = model.createUnitDefinition()
+    >>> _ = per_day.setId("per_day")
+    >>> unit = per_day.createUnit()
+    >>> _ = unit.setKind(libsbml.UNIT_KIND_SECOND), unit.setExponent(-1), unit.setScale(0)
+    >>> _ = unit.setMultiplier(86400)
+    >>> for pid, units in (("k_out", "per_day"), ("K_half", "dimensionless")):
+    ...     p = model.createParameter()
+    ...     _ = p.setId(pid), p.setConstant(True), p.setValue(1), p.setUnits(units)
+    >>> annotate_sbo_terms(document)
+    2
+    >>> model.getParameter("k_out").getSBOTermID(), model.getParameter("K_half").getSBOTermID()
+    ('SBO:0000009', 'SBO:0000002')
+    """
+    from pybrainbone.units import signature  # local: units imports nothing from here, keep it that way
+
+    model = document.getModel()
+    done = 0
+    for parameter in model.getListOfParameters():
+        if parameter.isSetSBOTerm() or not parameter.getConstant():
+            continue
+        definition = model.getUnitDefinition(parameter.getUnits()) if parameter.isSetUnits() else None
+        per_time = definition is not None and signature(definition)[0] == (("second", -1.0),)
+        if parameter.setSBOTerm(SBO_KINETIC_CONSTANT if per_time else SBO_PARAMETER) != 0:
+            raise ModelBuildError(f"could not set the SBO term of parameter {parameter.getId()!r}")
+        done += 1
+    return done
+
+
+@dataclass(frozen=True)
+class ProjectMetadata:
+    """What every compiled SBML model says about the project, read from ``CITATION.cff`` (one source).
+
+    Examples
+    --------
+    >>> meta = project_metadata()
+    >>> meta.short_title, meta.licence, meta.creators
+    ('pybrainbone', 'MIT', ('pybrainbone developers',))
+    >>> meta.scope.startswith("the review")
+    True
+    """
+
+    title: str
+    version: str
+    licence: str
+    creators: tuple[str, ...]
+    abstract: str
+    #: The review whose scope the model follows, as one sentence (empty if CITATION.cff names none).
+    scope: str
+
+    @property
+    def short_title(self) -> str:
+        """The project's name: the title up to its colon.
+
+        Examples
+        --------
+        >>> ProjectMetadata("toy: a model", "1.0", "MIT", ("us",), "", "").short_title
+        'toy'
+        """
+        return self.title.partition(":")[0].strip()
+
+
+def _person(entry: Mapping[str, Any]) -> str:
+    if entry.get("name"):
+        return str(entry["name"])
+    return " ".join(str(entry[k]) for k in ("given-names", "family-names") if entry.get(k))
+
+
+def project_metadata(path: Path | None = None) -> ProjectMetadata:
+    """Title, version, licence, creators, abstract and the scope review, read from ``CITATION.cff``.
+
+    Examples
+    --------
+    >>> meta = project_metadata()
+    >>> meta.title.startswith("pybrainbone: "), meta.version == __import__("pybrainbone").__version__
+    (True, True)
+    """
+    path = path or citation_file()
+    data = read_yaml(path, ModelBuildError, "citation file")
+    review = next((r for r in data.get("references", ()) if r.get("scope")), None)
+    scope = ""
+    if review is not None:
+        venue = ", ".join(str(review[k]) for k in ("journal", "year") if review.get(k))
+        scope = f"the review \u201c{review['title']}\u201d ({venue}). {review['scope']}"
+    return ProjectMetadata(
+        title=str(data["title"]),
+        version=str(data["version"]),
+        licence=str(data["license"]),
+        creators=tuple(_person(a) for a in data["authors"]),
+        abstract=" ".join(str(data.get("abstract", "")).split()),
+        scope=scope,
+    )
+
+
+def annotate_model_metadata(
+    document: libsbml.SBMLDocument, metadata: ProjectMetadata, description: tuple[str, ...] = ()
+) -> None:
+    """Write the model's name, its notes (the module's description, the project, its scope and licence)
+    and its creators (an SBML model history) from ``metadata``.
+
+    Examples
+    --------
+    >>> document = libsbml.SBMLDocument(3, 2)
+    >>> _ = document.createModel().setId("toy")
+    >>> meta = ProjectMetadata("toy: a model", "1.0", "MIT", ("toy developers",), "About toy.", "")
+    >>> annotate_model_metadata(document, meta, ("A toy pathway.",))
+    >>> model = document.getModel()
+    >>> model.getName(), model.getModelHistory().getCreator(0).getName()
+    ('toy (toy 1.0)', 'toy developers')
+    >>> print(model.getNotesString())
+    <notes>
+      <body xmlns="http://www.w3.org/1999/xhtml">
+        <p>A toy pathway.</p>
+        <p>Part of toy: a model, version 1.0. About toy.</p>
+        <p>Creators: toy developers. Licence: MIT (the LICENSE file of the project).</p>
+      </body>
+    </notes>
+    """
+    model = document.getModel()
+    paragraphs = [*description, f"Part of {metadata.title}, version {metadata.version}. {metadata.abstract}"]
+    paragraphs = [p.strip() for p in paragraphs]
+    if metadata.scope:
+        paragraphs.append(f"Scope: {metadata.scope}")
+    creators = ", ".join(metadata.creators)
+    paragraphs.append(f"Creators: {creators}. Licence: {metadata.licence} (the LICENSE file of the project).")
+    if not model.isSetMetaId():
+        model.setMetaId(model.getId())
+    history = libsbml.ModelHistory()
+    for name in metadata.creators:
+        creator = libsbml.ModelCreator()
+        creator.setName(name)
+        history.addCreator(creator)
+    results = (
+        model.setName(f"{model.getId()} ({metadata.short_title} {metadata.version})"),
+        model.setNotes(_xhtml_notes(paragraphs)),
+        model.setModelHistory(history),
+    )
+    if any(r != libsbml.LIBSBML_OPERATION_SUCCESS for r in results):
+        raise ModelBuildError(f"could not write the metadata of model {model.getId()!r}")
