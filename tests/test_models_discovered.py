@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import libsbml
 import numpy as np
@@ -12,6 +13,8 @@ from pybrainbone import Simulator, available_models, compile_model
 from pybrainbone.provenance import parameter_table
 from pybrainbone.testing import assert_at_rest, assert_reference_factors_are_one
 from tests.conftest import load_data
+
+ROOT = Path(__file__).resolve().parents[1]
 
 MODELS = available_models()
 #: Reference ranges of the healthy (premenopausal) state; *_postmenopausal entries are checked where
@@ -96,3 +99,9 @@ def test_the_sbml_carries_every_parameter_source_and_description(
     assert not unsourced, f"{name}: parameters without a source in the SBML notes: {unsourced}"
     described = sum(p.getNotesString().count("<p>") == 2 for p in parameters)  # description + source
     assert described >= 0.9 * len(parameters), f"{name}: {described} of {len(parameters)} described"
+    if name == "brain_bone_axis":  # the README's numbers
+        readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+        derived = len(simulator(name).info.derived)
+        said = f"all {len(parameters)} changeable parameters are sourced and {described} described"
+        said += f" ({derived} more"
+        assert said in readme, f"README.md should say: {said}"
