@@ -5,6 +5,7 @@ Examples::
     pybrainbone list
     pybrainbone list bone_remodeling
     pybrainbone build --out build/sbml
+    pybrainbone build brain_bone_axis --comp --out build/sbml
     pybrainbone simulate bone_remodeling --end 3650 --points 366 --set P_PTH_ext=100 \\
         -o results/pth.csv --plot results/pth.png
 """
@@ -23,8 +24,9 @@ from pybrainbone import __version__
 from pybrainbone.atomic import all_or_nothing, atomic_open, check_target, write_text_atomic
 from pybrainbone.boundary import guarded, report
 from pybrainbone.build import compile_model, write_sbml
+from pybrainbone.comp import write_hierarchical_sbml
 from pybrainbone.errors import InvalidValueError, PyBrainBoneError
-from pybrainbone.model_text import declared_ids, flat_parameter_records
+from pybrainbone.model_text import declared_ids, flat_parameter_records, read_module
 from pybrainbone.options import SolverOptions
 from pybrainbone.paths import available_models
 from pybrainbone.plotting import check_figure_path, plot_network, plot_time_course, save_figure
@@ -87,6 +89,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
         model = compile_model(name)
         path = write_sbml(model, Path(args.out))
         print(f"{name}: {path} (SBML L3V2, 0 errors, 0 unit warnings)")
+        if args.comp and read_module(name).instances:
+            path = write_hierarchical_sbml(name, Path(args.out))
+            print(f"{name}: {path} (hierarchical SBML L3V2, comp package: one model definition per module)")
     return 0
 
 
@@ -341,6 +346,11 @@ def build_parser() -> argparse.ArgumentParser:  # long: one declarative table of
     p = sub.add_parser("build", help="compile Antimony modules to validated SBML L3V2 files")
     p.add_argument("models", nargs="*", help="model names (default: all)")
     p.add_argument("--out", default="build/sbml", help="output directory (default: build/sbml)")
+    p.add_argument(
+        "--comp",
+        action="store_true",
+        help="also write each composed model as hierarchical SBML (comp package), <name>.comp.xml",
+    )
     p.set_defaults(func=_cmd_build)
 
     p = sub.add_parser(
