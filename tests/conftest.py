@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,9 @@ import yaml
 os.environ.setdefault("PYBRAINBONE_CACHE", tempfile.mkdtemp(prefix="pybrainbone-test-cache-"))
 
 from pybrainbone import Simulator
+from pybrainbone.experiments.results import ExperimentResult
+from pybrainbone.experiments.runner import Runner
+from pybrainbone.experiments.spec import load_experiment
 
 # Module tests share one compiled simulator per model (the `simulator` fixture) and the generic checks.
 pytest_plugins = ["pybrainbone.testing"]
@@ -41,3 +45,22 @@ def biomodels_dir() -> Path:
     if not path.is_dir():
         pytest.skip(f"third-party SBML not found at {path} (shared/ must sit beside the checkout)")
     return path
+
+
+@pytest.fixture(scope="session")
+def library_run() -> Callable[[Path], ExperimentResult]:
+    """Each library experiment (experiments/*.yaml) run once per session, by one runner.
+
+    Several test files judge the same runs (targets, recorded outputs, tellurium and COPASI
+    re-execution); they read the result and never change it, so one run serves them all.
+    """
+    runner = Runner()
+    results: dict[Path, ExperimentResult] = {}
+
+    def run(path: Path) -> ExperimentResult:
+        key = Path(path).resolve()
+        if key not in results:
+            results[key] = runner.run(load_experiment(key))
+        return results[key]
+
+    return run

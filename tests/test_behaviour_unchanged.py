@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from pybrainbone.experiments.results import ExperimentResult
-from pybrainbone.experiments.runner import Runner
 from pybrainbone.experiments.scorecard import library_specs
 from pybrainbone.experiments.spec import load_experiment
 
@@ -24,11 +24,6 @@ RECORDED = json.loads(
 )
 #: Same model, same solver, same changes: only floating-point noise may differ.
 RTOL, ATOL = 1e-9, 1e-12
-
-
-@pytest.fixture(scope="module")
-def runner() -> Runner:
-    return Runner()
 
 
 def _value(result: ExperimentResult, dg: str, time: float, scan: float | None) -> float:
@@ -41,12 +36,14 @@ def _value(result: ExperimentResult, dg: str, time: float, scan: float | None) -
 
 
 @pytest.mark.parametrize("path", library_specs(), ids=lambda p: p.stem)
-def test_experiment_outputs_are_unchanged(path: Path, runner: Runner) -> None:
+def test_experiment_outputs_are_unchanged(
+    path: Path, library_run: Callable[[Path], ExperimentResult]
+) -> None:
     spec = load_experiment(path)
     if spec.id not in RECORDED["experiments"]:
         pytest.skip(f"{spec.id} was added after the recording (commit {RECORDED['recorded_at_commit'][:10]})")
     recorded = RECORDED["experiments"][spec.id]
-    result = runner.run(spec)
+    result = library_run(path)
     for dg, rows in recorded["data_generators"].items():
         for time, scan, value in rows:
             where = (dg, time, scan)

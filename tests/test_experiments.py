@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import yaml
 from pybrainbone import PyBrainBoneError
 from pybrainbone.cli import main
 from pybrainbone.experiments.outputs import write_outputs
-from pybrainbone.experiments.results import check_target
+from pybrainbone.experiments.results import ExperimentResult, check_target
 from pybrainbone.experiments.runner import Runner, run_all
 from pybrainbone.experiments.scorecard import library_specs
 from pybrainbone.experiments.spec import (
@@ -44,20 +45,24 @@ def minimal(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("path", LIBRARY, ids=lambda p: p.stem)
-def test_library_spec_validates_round_trips_and_runs(path: Path, tmp_path: Path) -> None:
+def test_library_spec_validates_round_trips_and_runs(
+    path: Path, tmp_path: Path, library_run: Callable[[Path], ExperimentResult]
+) -> None:
     experiment = load_experiment(path)
     again = tmp_path / path.name
     again.write_text(experiment.to_yaml(), encoding="utf-8")
     assert load_experiment(again) == experiment
-    result = Runner().run(experiment)
+    result = library_run(path)
     assert not result.data.empty
     written = write_outputs(result, tmp_path / "out")
     assert [p.suffix for p in written] == [".csv", ".json", ".nc", ".png"]
 
 
 @pytest.mark.parametrize("path", LIBRARY, ids=lambda p: p.stem)
-def test_library_targets_are_met_or_marked(path: Path) -> None:
-    result = Runner().run(load_experiment(path))
+def test_library_targets_are_met_or_marked(
+    path: Path, library_run: Callable[[Path], ExperimentResult]
+) -> None:
+    result = library_run(path)
     unexpected = [t.target.id for t in result.targets if not t.passed and t.target.status != "known_failure"]
     surprising = [t.target.id for t in result.targets if t.passed and t.target.status == "known_failure"]
     assert not unexpected, f"targets not met: {unexpected} ({[t.value for t in result.targets]})"

@@ -4,6 +4,7 @@ numbers, and that imports back into a spec giving the same run."""
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 import roadrunner
 
 from pybrainbone.experiments.expressions import parse_expression
+from pybrainbone.experiments.plan import Plan
 from pybrainbone.experiments.results import ExperimentResult
 from pybrainbone.experiments.runner import Runner
 from pybrainbone.experiments.scorecard import library_specs
@@ -97,17 +99,22 @@ def runner() -> Runner:
     return Runner()
 
 
+OurResult = Callable[[Path | str], ExperimentResult]
+
+
 @pytest.fixture(scope="module")
-def results() -> dict[str, ExperimentResult]:
-    """Our own run of each spec, computed once per module."""
-    return {}
+def results(runner: Runner, library_run: Callable[[Path], ExperimentResult]) -> OurResult:
+    """Our own run of each case: library specs from the session's runs, synthetic cases once here."""
+    synthetic: dict[str, ExperimentResult] = {}
 
+    def ours(case: Path | str) -> ExperimentResult:
+        if isinstance(case, Path):
+            return library_run(case)
+        if case not in synthetic:
+            synthetic[case] = runner.run(SYNTHETIC[case])
+        return synthetic[case]
 
-def _our_result(case: Path | str, runner: Runner, results: dict[str, ExperimentResult]) -> ExperimentResult:
-    key = str(case)
-    if key not in results:
-        results[key] = runner.run(_experiment(case))
-    return results[key]
+    return ours
 
 
 def _ours(result: ExperimentResult, dg: str) -> np.ndarray:
@@ -197,10 +204,10 @@ def _tellurium_data_generators(omex: Path, out_dir: Path) -> dict[str, np.ndarra
 @pytest.mark.filterwarnings("ignore:'pySBOL' could not be imported:ImportWarning")
 @pytest.mark.filterwarnings("ignore:'sbml2matlab' could not be imported:ImportWarning")
 def test_tellurium_reproduces_our_numbers(
-    case: Path | str, tmp_path: Path, runner: Runner, results: dict[str, ExperimentResult]
+    case: Path | str, tmp_path: Path, runner: Runner, results: OurResult
 ) -> None:
     experiment = _experiment(case)
-    ours = _our_result(case, runner, results)
+    ours = results(case)
     omex = export_omex(experiment, tmp_path / "exp.omex", runner=runner)
     out = tmp_path / "out"
     out.mkdir()
@@ -277,7 +284,7 @@ def _initially_assigned_species(model: str) -> set[str]:
 
 @pytest.mark.parametrize("case", CASES)
 def test_copasi_reproduces_our_numbers(
-    case: Path | str, tmp_path: Path, runner: Runner, results: dict[str, ExperimentResult]
+    case: Path | str, tmp_path: Path, runner: Runner, results: OurResult
 ) -> None:
     """COPASI imports one SED-ML task (with its one model) per data model, so it cannot evaluate data
     generators that combine arms, and basico cannot read back a repeatedTask it imported as a scan. So
@@ -287,7 +294,7 @@ def test_copasi_reproduces_our_numbers(
     generator's expression is evaluated over COPASI's courses and compared with our numbers."""
     pytest.importorskip("basico", reason="copasi-basico is in the 'exchange' extra")
     experiment = _experiment(case)
-    ours = _our_result(case, runner, results)
+    ours = results(case)
     # A changeAttribute on a species' initial value loses to the species' initial assignment in COPASI
     # (it also ignores removeXML); libRoadRunner and tellurium drop the assignment. Not portable yet.
     assigned = _initially_assigned_species(experiment.model)
@@ -333,19 +340,44 @@ def test_copasi_reproduces_our_numbers(
 
 
 # ---- (d) round trip -------------------------------------------------------------------------------------
+#: Cases whose read-back spec is also run and compared number by number; for the others the read-back
+#: plan is compared run by run (same simulation, solver and changes give the same numbers by construction).
+RERUN = {"menopause", *SYNTHETIC}
+
+
+def _effective_changes(plan: Plan, runner: Runner) -> list[dict[str, float]]:
+    """What each run of ``plan`` sets, completed with the model's values for everything it leaves alone."""
+    sim = runner.simulator(plan.model)
+    defaults = {**sim.info.values, **sim.initial_values().to_dict()}
+    start = runner.start_state(plan)
+    return [{**defaults, **plan.changes(run, start_state=start)} for run in plan.runs]
+
+
 @pytest.mark.parametrize("case", CASES)
-def test_round_trip_gives_the_same_run(
-    case: Path | str, runner: Runner, results: dict[str, ExperimentResult]
-) -> None:
+def test_round_trip_gives_the_same_run(case: Path | str, runner: Runner, results: OurResult) -> None:
     experiment = _experiment(case)
-    original = _our_result(case, runner, results)
     back = import_sedml(export_sedml(experiment, runner=runner))
     assert back.model == experiment.model
     assert [a.id for a in back.arms] == [a.id for a in experiment.arms]
     assert back.scans == experiment.scans
-    again = runner.run(back)
-    for dg in experiment.data_generators:
-        np.testing.assert_allclose(_ours(again, dg.id), _ours(original, dg.id), rtol=1e-9, err_msg=dg.id)
+    assert [(d.id, d.expression) for d in back.data_generators] == [
+        (d.id, d.expression) for d in experiment.data_generators
+    ]
+    plan, again = runner.plan(experiment), runner.plan(back)
+    assert again.simulation == plan.simulation and again.options == plan.options
+    assert [(r.task, r.arm, r.scan_parameter, r.scan_value) for r in again.runs] == [
+        (r.task, r.arm, r.scan_parameter, r.scan_value) for r in plan.runs
+    ]
+    for run, ours, theirs in zip(
+        plan.runs, _effective_changes(plan, runner), _effective_changes(again, runner), strict=True
+    ):
+        assert theirs.keys() == ours.keys(), run.task
+        different = {k: (ours[k], theirs[k]) for k in ours if theirs[k] != pytest.approx(ours[k], rel=1e-12)}
+        assert not different, f"{run.task}: the read-back spec sets {different}"
+    if getattr(case, "stem", case) in RERUN:
+        original, rerun = results(case), runner.run(back)
+        for dg in experiment.data_generators:
+            np.testing.assert_allclose(_ours(rerun, dg.id), _ours(original, dg.id), rtol=1e-9, err_msg=dg.id)
 
 
 # ---- import of simple third-party SED-ML and errors ---------------------------------------------------
