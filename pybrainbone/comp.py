@@ -14,7 +14,7 @@ writes the same composition hierarchically, self-contained in one document:
 Antimony's own comp output (``antimony.getCompSBMLString``) cannot serve: it keeps the switches but drops
 every rule the composition writes on a submodel input (51 in ``brain_bone_axis``) and every overridden
 submodel value (4), so it flattens to a model without cross-links (menopause BMD 100.00 % instead of
-89.03 %). What the composition adds is therefore read off the flat SBML instead: an element of the flat
+88.78 %). What the composition adds is therefore read off the flat SBML instead: an element of the flat
 model named ``<instance>_<id>`` belongs to module element ``<id>`` unless its value, rule or initial
 assignment differs from the module's.
 
