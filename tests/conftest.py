@@ -18,11 +18,31 @@ from pybrainbone import Simulator
 from pybrainbone.experiments.results import ExperimentResult
 from pybrainbone.experiments.runner import Runner
 from pybrainbone.experiments.spec import load_experiment
+from tests.tiers import TIERS, unchanged_since_pass
 
 # Module tests share one compiled simulator per model (the `simulator` fixture) and the generic checks.
 pytest_plugins = ["pybrainbone.testing"]
 
 DATA = Path(__file__).parent / "data"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip a slow tier while its inputs are those of its recorded full pass (tests/tiers.py)."""
+    asked = str(config.getoption("markexpr") or "")
+    for tier in TIERS:
+        tiered = [item for item in items if item.get_closest_marker(tier) is not None]
+        if not tiered or tier in asked:
+            continue
+        recorded = unchanged_since_pass(tier)
+        if recorded is None:
+            continue  # something it checks has changed: run the whole tier
+        reason = (
+            f"{tier}: inputs unchanged since its full pass of {recorded['recorded']}; run: pytest -m {tier}"
+        )
+        for item in tiered:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 

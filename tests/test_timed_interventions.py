@@ -73,7 +73,17 @@ def _specs() -> list[Path]:
     return out
 
 
-@pytest.mark.parametrize("path", _specs(), ids=[p.stem for p in _specs()])
+#: Ten years of weekly doses (520 events an arm) take a minute on each grid: in the slow tier.
+SLOW_GRIDS = {"alendronate_flex"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param(p, id=p.stem, marks=[pytest.mark.exchange_library] if p.stem in SLOW_GRIDS else [])
+        for p in _specs()
+    ],
+)
 def test_targets_are_the_same_on_a_two_point_grid(path: Path) -> None:
     spec = load_experiment(path)
     assert isinstance(spec.simulation, UniformTimeCourse)
