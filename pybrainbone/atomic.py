@@ -183,13 +183,14 @@ def _temporary(target: Path, suffix: str) -> tuple[Path, list[Path]]:
     return tmp, created
 
 
-def _replace(tmp: Path, target: Path) -> None:
+def _replace(tmp: Path, target: Path, output: bool = True) -> None:
     check_target(target)  # again: nothing may have appeared there meanwhile
     try:
         os.replace(tmp, target)
     except OSError as exc:
         raise OutputError(f"cannot write {target}: {_describe(exc)}") from None
-    COMMITTED.append(target)
+    if output:
+        COMMITTED.append(target)
 
 
 class _Group:
@@ -258,12 +259,15 @@ def all_or_nothing() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> Iterator[Path]:
+def atomic_path(
+    target: str | os.PathLike[str], suffix: str | None = None, *, output: bool = True
+) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; move it onto ``target`` only if the block succeeds.
 
     Use it for writers that want a file name (``savefig``, libSBML); on any exception the temporary
     file is removed and ``target`` is left untouched. Inside :func:`all_or_nothing` the move waits for
-    the end of that block.
+    the end of that block. ``output=False`` is for files that are not the run's outputs (the compile
+    caches): they are moved at once and are not listed in what an interrupted run reports it wrote.
 
     Examples
     --------
@@ -284,11 +288,11 @@ def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> It
     done = False
     try:
         yield tmp
-        if group is not None:
+        if group is not None and output:
             group.staged.append((tmp, target))
             group.created[:0] = created
         else:
-            _replace(tmp, target)
+            _replace(tmp, target, output)
         done = True
     finally:
         if not done:
@@ -297,8 +301,8 @@ def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> It
 
 
 @contextlib.contextmanager
-def atomic_open(target: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[str]]:
-    """Open a text file for writing atomically (UTF-8).
+def atomic_open(target: str | os.PathLike[str], mode: str = "w", *, output: bool = True) -> Iterator[IO[str]]:
+    """Open a text file for writing atomically (UTF-8); ``output`` as for :func:`atomic_path`.
 
     Examples
     --------
@@ -310,12 +314,12 @@ def atomic_open(target: str | os.PathLike[str], mode: str = "w") -> Iterator[IO[
     ['time,BMD', '0,100']
     >>> tmp.cleanup()
     """
-    with atomic_path(target) as tmp, open(tmp, mode, encoding="utf-8", newline="") as handle:
+    with atomic_path(target, output=output) as tmp, open(tmp, mode, encoding="utf-8", newline="") as handle:
         yield handle
 
 
-def write_text_atomic(target: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``target`` atomically (UTF-8).
+def write_text_atomic(target: str | os.PathLike[str], text: str, *, output: bool = True) -> None:
+    """Write ``text`` to ``target`` atomically (UTF-8); ``output`` as for :func:`atomic_path`.
 
     Examples
     --------
@@ -326,7 +330,7 @@ def write_text_atomic(target: str | os.PathLike[str], text: str) -> None:
     'done\\n'
     >>> tmp.cleanup()
     """
-    with atomic_open(target) as handle:
+    with atomic_open(target, output=output) as handle:
         handle.write(text)
 
 

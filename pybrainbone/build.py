@@ -31,6 +31,7 @@ from pybrainbone.sbml_transforms import (
     annotate_from_model_files,
     annotate_model_metadata,
     annotate_sbo_terms,
+    freeze_derived_parameters,
     project_metadata,
     share_repeated_subexpressions,
 )
@@ -39,7 +40,7 @@ from pybrainbone.validation import ValidationReport, validate_document
 from pybrainbone.yaml_files import read_text
 
 #: Bump when the build pipeline changes what it writes, to invalidate caches.
-BUILD_VERSION = "5"
+BUILD_VERSION = "6"
 SBML_LEVEL, SBML_VERSION = 3, 2
 
 # libantimony keeps one process-wide set of loaded modules.
@@ -144,6 +145,7 @@ def _compile(name: str, path: Path, digest: str) -> CompiledModel:
     comp_document = libsbml.readSBMLFromString(comp)
     normalise_units(document, comp_document.getModel())
     share_repeated_subexpressions(document)
+    freeze_derived_parameters(document)
     annotate_from_model_files(document, flat_parameter_records(name, path.parent))
     annotate_sbo_terms(document)
     annotate_model_metadata(document, project_metadata(), module_description(path))
@@ -193,7 +195,7 @@ def _compile_cached(name: str, path: Path, digest: str, use_cache: bool) -> Comp
     model = _compile(name, path, digest)
     if use_cache:
         with contextlib.suppress(OSError):  # a read-only cache only costs a recompile next time
-            write_text_atomic(cached, model.sbml)
+            write_text_atomic(cached, model.sbml, output=False)
     return model
 
 

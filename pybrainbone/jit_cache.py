@@ -131,7 +131,7 @@ def _save(rr: roadrunner.RoadRunner, path: Path, stamp: Path) -> None:
     # A read-only or full cache only costs a compile next time; it must never fail the load.
     with contextlib.suppress(OSError, RuntimeError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(path) as tmp:
+        with atomic_path(path, output=False) as tmp:
             rr.saveState(str(tmp))
             # The stamp goes first: a reader that sees the old file with the new stamp recompiles.
-            write_text_atomic(stamp, _checksum(tmp) + "\n")
+            write_text_atomic(stamp, _checksum(tmp) + "\n", output=False)

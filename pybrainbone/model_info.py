@@ -44,9 +44,15 @@ class ModelInfo:
     ('pM', 'pM_per_day', 'day')
     >>> "RANKL" in info.output_ids, "RANKL" in info.parameter_ids  # computed by a rule: read, not set
     (True, False)
-    >>> hpa = ModelInfo.from_sbml(compile_model("hpa").sbml, "hpa")
-    >>> hpa.derived["V_pred"], "V_pred" in hpa.parameter_ids  # derived at t = 0: follows CL_pred and k_pred
-    ('CL_pred / k_pred', False)
+    >>> third_party = ModelInfo.from_sbml(
+    ...     '<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2"><model>'
+    ...     '<listOfParameters><parameter id="a" value="6" constant="true"/>'
+    ...     '<parameter id="b" constant="true"/></listOfParameters><listOfInitialAssignments>'
+    ...     '<initialAssignment symbol="b"><math xmlns="http://www.w3.org/1998/Math/MathML">'
+    ...     '<apply><divide/><ci>a</ci><cn>4</cn></apply></math></initialAssignment>'
+    ...     '</listOfInitialAssignments></model></sbml>', "third_party")
+    >>> third_party.derived, third_party.parameter_ids  # b follows a at t = 0: read, not set
+    ({'b': 'a / 4'}, ('a',))
     """
 
     name: str
@@ -57,7 +63,8 @@ class ModelInfo:
     event_target_ids: tuple[str, ...]
     #: Constant parameters computed once from others by an initial assignment (id -> formula). Not
     #: changeable: tools disagree on a changed one (COPASI re-applies the assignment, libRoadRunner keeps
-    #: the value), so the one rule that holds in every tool is to change what it is derived from.
+    #: the value), so the one rule that holds in every tool is to change what it is derived from. The
+    #: package's own models have none (the build gives them their values); SBML loaded from elsewhere may.
     derived: dict[str, str]
     units: dict[str, str]
     values: dict[str, float]

@@ -25,6 +25,7 @@ The rule's value is the same expression evaluated on the same values, in every S
 from __future__ import annotations
 
 import html
+import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -159,6 +160,52 @@ def annotate_from_model_files(document: libsbml.SBMLDocument, records: Mapping[s
 #: description parameter. Rule and event variables (hormone levels, signals) get none: they are quantities
 #: of entities, which their MIRIAM annotations in the model files name.
 SBO_KINETIC_CONSTANT, SBO_PARAMETER = 9, 2
+
+
+def freeze_derived_parameters(document: libsbml.SBMLDocument) -> list[str]:
+    """Give each constant parameter computed by an initial assignment its value, and drop the assignment.
+
+    Module files derive some parameters from others so that the reference is a steady state
+    (``NE_ref = NE_spill_ref / CL_NE``). Left as initial assignments, tools read a change differently:
+    COPASI re-evaluates the assignment when what it reads changes (or re-applies it to the parameter
+    itself), libRoadRunner keeps the value it has. Computed here, from the model files' values, the
+    parameter is a number like any other in every tool: changing what it was derived from leaves it as it
+    is, and it can be changed itself. Initial assignments of states and of switches that events set stay.
+    Returns the ids frozen.
+
+    Examples
+    --------
+    >>> document = libsbml.readSBMLFromString(
+    ...     '<sbml xmlns="http://www.sbml.org/sbml/level3/version2/core" level="3" version="2"><model>'
+    ...     '<listOfParameters><parameter id="a" value="6" constant="true"/>'
+    ...     '<parameter id="b" constant="true"/></listOfParameters><listOfInitialAssignments>'
+    ...     '<initialAssignment symbol="b"><math xmlns="http://www.w3.org/1998/Math/MathML">'
+    ...     '<apply><divide/><ci>a</ci><cn>4</cn></apply></math></initialAssignment>'
+    ...     '</listOfInitialAssignments></model></sbml>')
+    >>> freeze_derived_parameters(document), document.getModel().getParameter("b").getValue()
+    (['b'], 1.5)
+    >>> document.getModel().getNumInitialAssignments()
+    0
+    """
+    model = document.getModel()
+    set_by_events = {a.getVariable() for e in model.getListOfEvents() for a in e.getListOfEventAssignments()}
+    derived = {}
+    # All values first: libSBML evaluates a chain of assignments (a derived parameter read by another)
+    # from the model as it stands, and caches what it read.
+    for assignment in model.getListOfInitialAssignments():
+        pid = assignment.getSymbol()
+        parameter = model.getParameter(pid)
+        if parameter is None or not parameter.getConstant() or pid in set_by_events:
+            continue
+        value = libsbml.SBMLTransforms.evaluateASTNode(assignment.getMath(), model)
+        if not math.isfinite(value):
+            formula = libsbml.formulaToL3String(assignment.getMath())
+            raise ModelBuildError(f"derived parameter {pid!r} = {formula} is not a finite number ({value})")
+        derived[pid] = value
+    for pid, value in derived.items():
+        model.getParameter(pid).setValue(value)
+        model.removeInitialAssignment(pid)
+    return list(derived)
 
 
 def annotate_sbo_terms(document: libsbml.SBMLDocument) -> int:

@@ -184,7 +184,9 @@ class Simulator:
 
     def _check_selection(self, names: Iterable[str]) -> list[str]:
         selected = list(names)
+        # Derived parameters cannot be changed but can be read (their value follows what they derive from).
         known = set(self.variable_ids) | set(self.parameter_ids) | set(self.info.event_target_ids)
+        known |= set(self.info.derived)
         for sid in selected:
             if sid not in known:
                 raise unknown_name("variable", sid, [*self.variable_ids, *self.parameter_ids], self.name)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pybrainbone import ModelBuildError, compile_model, load_sbml
+from pybrainbone import ModelBuildError, Simulator, compile_model, load_sbml
 from pybrainbone.build import write_sbml
 from pybrainbone.paths import cache_dir
 
@@ -143,3 +143,13 @@ def test_unit_scale_errors_are_caught(tmp_path: Path) -> None:
     write(tmp_path, "scaled", text)
     with pytest.raises(ModelBuildError, match=r"unit scale.*'level'"):
         compile_model("scaled", directory=tmp_path, use_cache=False)
+
+
+def test_compile_caches_are_not_reported_as_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pybrainbone.atomic import COMMITTED
+
+    monkeypatch.setenv("PYBRAINBONE_CACHE", str(tmp_path / "cache"))
+    before = list(COMMITTED)
+    Simulator("bone_remodeling", use_cache=True)
+    assert list(tmp_path.glob("cache/**/*")), "the compile caches were written"
+    assert before == COMMITTED, "an interrupted run would list cache files as what it wrote"
