@@ -43,7 +43,7 @@ from pybrainbone.build import SBML_LEVEL, SBML_VERSION, _digest, _translate, com
 from pybrainbone.errors import ModelBuildError
 from pybrainbone.model_text import flat_parameter_records
 from pybrainbone.paths import model_path, models_dir
-from pybrainbone.sbml_transforms import annotate_from_model_files
+from pybrainbone.sbml_transforms import annotate_from_model_files, freeze_derived_parameters
 from pybrainbone.units import normalise_units
 
 COMP_VERSION = 1
@@ -80,6 +80,7 @@ def _read_composition(name: str, directory: Path) -> _Composition:
     flat = libsbml.readSBMLFromString(flat_text)
     comp = libsbml.readSBMLFromString(comp_text)
     normalise_units(flat, comp.getModel())
+    freeze_derived_parameters(flat)  # as compile_model does, so that flat and module values compare
     flat.enablePackage(libsbml.CompExtension.getXmlnsL3V1V1(), "comp", True)
     submodels = comp.getModel().getPlugin("comp").getListOfSubmodels()
     instances = {s.getId(): s.getModelRef() for s in submodels}

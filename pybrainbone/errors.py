@@ -139,7 +139,9 @@ class Terminated(KeyboardInterrupt):
     Examples
     --------
     >>> import contextlib, sys
+    >>> from pybrainbone.atomic import COMMITTED
     >>> from pybrainbone.boundary import report
+    >>> del COMMITTED[:]  # as a command starts: nothing written yet
     >>> issubclass(Terminated, KeyboardInterrupt)
     True
     >>> with contextlib.redirect_stderr(sys.stdout):
