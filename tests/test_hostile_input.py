@@ -820,6 +820,10 @@ SLOW_SPEC: dict[str, Any] = {
 }
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _children(pid: int) -> set[int]:
     try:
         return {int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text(encoding="utf-8").split()}
@@ -877,6 +881,10 @@ def test_interrupted_two_worker_ensemble_stops_leaves_no_worker_and_resumes(
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, as a terminal's foreground job
+        # ...and with Ctrl-C's default action even when this test runs where SIGINT is ignored (a shell's
+        # background job, `time`): an ignored signal is inherited across exec, and Python then never
+        # raises KeyboardInterrupt.
+        preexec_fn=_default_sigint,
     )
     workers: set[int] = set()
     deadline = time.monotonic() + CASE_SECONDS
