@@ -243,6 +243,39 @@ def test_serial_processes_and_dask_give_identical_results(failing: tuple[Objecti
         pd.testing.assert_frame_equal(serial.indices, other.indices)
 
 
+def test_stopping_a_pool_leaves_no_thread_to_race_the_exit_hook() -> None:
+    """After a stop, the pool's manager thread has ended and closed its wake-up pipe.
+
+    Left running, Python 3.11's exit hook can write to that pipe while the thread closes it, and Ctrl-C
+    then ends with an "OSError: Bad file descriptor" traceback below our one-line message.
+    """
+    import multiprocessing
+    import threading
+    import time
+    from concurrent.futures import ProcessPoolExecutor
+
+    from pybrainbone.sensitivity.executors import _stop_pool
+
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    pool.submit(time.sleep, 30)
+    while not pool._processes:  # the worker is started by the first submit
+        time.sleep(0.01)
+    manager: threading.Thread = pool._executor_manager_thread  # type: ignore[assignment]  # typeshed: _ThreadWakeup
+    wakeup = pool._executor_manager_thread_wakeup
+    close = wakeup.close
+
+    def slow_close() -> None:  # a loaded machine: the manager thread is slow to tear down
+        time.sleep(1.0)
+        close()
+
+    wakeup.close = slow_close  # type: ignore[method-assign]
+    started = time.monotonic()
+    _stop_pool(pool)
+    assert not manager.is_alive(), "the manager thread outlived the stop"
+    assert wakeup._closed
+    assert time.monotonic() - started < 5
+
+
 # ---- problems and outputs ------------------------------------------------------------------------------
 def test_problem_file_and_derived_ranges(tmp_path: Path, linear: tuple[Objective, Problem]) -> None:
     nominal = linear[0].nominal

@@ -306,6 +306,7 @@ def _sigint_ignored() -> Iterator[None]:
 def _stop_pool(pool: ProcessPoolExecutor, grace: float = 3.0) -> None:
     """Cancel what has not started and end every worker now (terminate, then kill)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)  # shutdown() forgets it
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         with contextlib.suppress(Exception):
@@ -317,6 +318,12 @@ def _stop_pool(pool: ProcessPoolExecutor, grace: float = 3.0) -> None:
             if process.is_alive():
                 process.kill()
                 process.join(1.0)
+    # Wait for the pool's manager thread to see its workers gone and close its wake-up pipe. Left running,
+    # it races the interpreter's exit hook, which writes to that pipe: Python 3.11 then prints an
+    # "OSError: Bad file descriptor" traceback after our one-line message (CPython gh-125451 adds a lock;
+    # Python 3.11 does not have it).
+    if manager is not None:
+        manager.join(max(0.5, deadline + 1.0 - time.monotonic()))
 
 
 def default_chunk_size(n_samples: int, workers: int) -> int:
