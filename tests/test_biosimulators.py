@@ -18,10 +18,11 @@ adrb2_knockout is the case where an arm (``ovx``) does not change a parameter an
 (``SNS_Adrb2_KO``): biosimulators-tellurium keeps one model instance per SBML file, so before the writer
 restated every changed quantity in every arm, ``ovx`` ran as a knock-out (ovx_resorption_wt off by 96 %).
 
-Known disagreement that is not ours: BioSimulators evaluates a data generator over variables of
-different shapes by padding with NaN, not broadcasting, so a generator that divides a repeated task
-(iterations x time) by a plain task (time) is NaN (or misaligned) there; such generators are reported
-and marked xfail, every other generator must agree with ``pybrainbone run`` to rtol 1e-4.
+BioSimulators evaluates a data generator element by element over variables of one shape (it pads a plain
+task's course with NaN, never broadcasts it), so a generator that divides a scan (iterations x time) by a
+plain arm (time) was NaN there: both runners failed glucocorticoid_dose_response's two generators. The
+writer now reads such an arm from a repeatedTask that runs it unchanged over the scan's range
+(writer._broadcast_pairs), and every generator must agree with ``pybrainbone run`` to rtol 1e-4.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from pybrainbone.experiments.results import ExperimentResult
 from pybrainbone.experiments.runner import Runner
 from pybrainbone.experiments.scorecard import library_specs
 from pybrainbone.experiments.sedml import export_omex
-from pybrainbone.experiments.spec import Experiment, SteadyState, load_experiment
+from pybrainbone.experiments.spec import SteadyState, load_experiment
 
 # Builds its own virtual environment of the BioSimulators tools (~5 min) and runs them: an opt-in tier
 # (`pytest -m external_tools`), outside the default run that CI makes.
@@ -183,13 +184,6 @@ def _relative_difference(theirs: np.ndarray, ours: np.ndarray) -> float:
     return float(np.max(np.abs(theirs - ours) / np.maximum(np.abs(ours), scale)))
 
 
-def _mixes_scan_and_plain(experiment: Experiment, dg: str) -> bool:
-    scans = {s.id for s in experiment.scans}
-    expression = next(d.expression for d in experiment.data_generators if d.id == dg)
-    tasks = {task for task, _ in parse_expression(expression).references}
-    return bool(tasks & scans) and bool(tasks - scans)
-
-
 @pytest.fixture(scope="module")
 def our_results() -> dict[str, ExperimentResult]:
     return {}
@@ -236,12 +230,5 @@ def test_biosimulators_runner_reproduces_our_numbers(
         np.testing.assert_allclose(
             time_axis[0], ours.arms[experiment.arms[0].id].index.to_numpy(), rtol=1e-12
         )
-    bad = {k: v for k, v in worst.items() if not v <= RTOL}
-    theirs_only = {k for k in bad if _mixes_scan_and_plain(experiment, k)}
-    ours_too = {k: f"{v:.2e}" for k, v in bad.items() if k not in theirs_only}
-    assert not ours_too, f"{tool} differs from pybrainbone run beyond {RTOL}: {ours_too}"
-    if theirs_only:
-        pytest.xfail(
-            f"{tool}: {sorted(theirs_only)} divide a repeated task by a plain task; BioSimulators pads "
-            "variables of different shapes with NaN instead of broadcasting them"
-        )
+    bad = {k: f"{v:.2e}" for k, v in worst.items() if not v <= RTOL}
+    assert not bad, f"{tool} differs from pybrainbone run beyond {RTOL}: {bad}"

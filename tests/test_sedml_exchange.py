@@ -27,6 +27,7 @@ from pybrainbone.experiments.sedml import (
     sedml_errors,
 )
 from pybrainbone.experiments.sedml.compat import libsedml
+from pybrainbone.experiments.sedml.writer import _broadcast_pairs
 from pybrainbone.experiments.spec import Experiment, Solver, SteadyState, load_experiment
 
 SPECS = library_specs()
@@ -166,8 +167,10 @@ def test_export_is_valid_sedml_l1v4(path: Path, runner: Runner) -> None:
     doc = libsedml.readSedMLFromString(text)
     assert (doc.getLevel(), doc.getVersion()) == (1, 4)
     assert sedml_errors(text) == []
-    # One task per arm; each scan is a repeatedTask plus its own helper task (see sedml.py).
-    assert doc.getNumTasks() == len(experiment.arms) + 2 * len(experiment.scans)
+    # One task per arm; each scan is a repeatedTask plus its own helper task, and so is each arm that a
+    # data generator combines with a scan (the package docstring of pybrainbone.experiments.sedml).
+    broadcasts = _broadcast_pairs(experiment)
+    assert doc.getNumTasks() == len(experiment.arms) + 2 * len(experiment.scans) + 2 * len(broadcasts)
     for model in doc.getListOfModels():  # the SBML file directly, never a chain (COPASI drops those changes)
         assert model.getSource() == "model.xml"
     assert "all_data" in [o.getId() for o in doc.getListOfOutputs()]

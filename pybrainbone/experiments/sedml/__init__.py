@@ -12,6 +12,10 @@ Export (:func:`export_sedml`, :func:`export_omex`) maps a spec onto SED-ML as th
   as we do;
 * one ``<task>`` per arm whose id *is* the arm id, and one ``repeatedTask`` per scan whose id is the scan id
   (a ``vectorRange`` with a ``setValue``, ``resetModel="true"``);
+* for a data generator that combines a scan with a plain arm (``dose.X / control.X``), a ``repeatedTask``
+  ``<arm>_over_<scan>`` that runs the arm once per scan value and changes nothing, and the generator reads
+  the arm from it: every variable then has the scan's shape, which BioSimulators-style executors need
+  (they pad a plain course with NaN instead of broadcasting it). Import reads such a task as its arm;
 * a data generator ``time`` (time courses only), one per spec data generator (variables ``<task>_<var>``,
   math from :meth:`Expression.infix`) and one ``<scan>_value`` per scan (the scanned parameter, the x axis
   of steady-state dose-response plots);
@@ -33,7 +37,7 @@ Literature ``targets`` and ``measurements`` links fit neither SED-ML nor an attr
 Import (:func:`import_sedml`) reads our own exports and simple third-party SED-ML: models with
 ``changeAttribute`` changes (chains of models are followed), one ``uniformTimeCourse`` or ``steadyState``
 shared by every task, plain tasks (-> arms), repeated tasks over one task with one range and one
-``setValue`` (-> scans), and data generators that are arithmetic over variables (-> expressions; + - * /
+``setValue`` (-> scans), repeated tasks without changes over one task (-> that arm), and data generators that are arithmetic over variables (-> expressions; + - * /
 ^, ln, log, exp, abs, sqrt, root, pi, exponentiale). The simulation's algorithm must be a deterministic
 ODE integrator (a steady-state solver for ``steadyState``) from an explicit KiSAO list (CVODE, LSODA,
 COPASI's LSODA/LSODAR, Runge-Kutta and Euler methods, NLEQ2, Newton, ...); stochastic algorithms are

@@ -116,9 +116,11 @@ def import_sedml(
         "changes": _split_shared_changes(arms),
         **_read_simulation(doc, simulation_id, origin),
         "arms": arms,
-        "scans": [_scan(t, origin) for t in doc.getListOfTasks() if _is_repeated(t)],
+        "scans": [
+            _scan(t, origin) for t in doc.getListOfTasks() if _is_repeated(t) and not _repeats_as_is(t)
+        ],
     }
-    data["data_generators"] = _read_data_generators(doc, helpers, origin)
+    data["data_generators"] = _read_data_generators(doc, helpers, origin, _repeated_arms(doc))
     data["outputs"] = _read_outputs(doc, helpers, {g["id"] for g in data["data_generators"]})
     return _assemble(data, doc, ours, read)
 
@@ -500,6 +502,24 @@ def _is_repeated(task: Any) -> bool:
     return bool(task.getTypeCode() == libsedml.SEDML_TASK_REPEATEDTASK)
 
 
+def _repeats_as_is(task: Any) -> bool:
+    """A repeated task that changes nothing: one subtask run once per range value, as it is."""
+    return bool(task.getNumTaskChanges() == 0 and task.getNumSubTasks() == 1)
+
+
+def _repeated_arms(doc: Any) -> dict[str, str]:
+    """Repeated task id -> the arm it repeats unchanged (our annotation's ``broadcast``, else its subtask).
+
+    Our export reads a plain arm from such a task where a data generator combines the arm with a scan
+    (writer._broadcast_pairs); every run of it equals the arm's, so its variables are the arm's.
+    """
+    return {
+        task.getId(): _our_annotation(task).get("broadcast") or task.getSubTask(0).getTask()
+        for task in doc.getListOfTasks()
+        if _is_repeated(task) and _repeats_as_is(task)
+    }
+
+
 def _scan(task: Any, origin: str) -> dict[str, Any]:
     """A repeated task over one plain task, one range and one setValue, as a spec scan."""
     where = f"{origin}: repeated task {task.getId()!r}"
@@ -540,13 +560,15 @@ def _range_values(rng: Any, where: str) -> list[float]:
 
 
 # ---- data generators and outputs -----------------------------------------------------------------------
-def _read_data_generators(doc: Any, helpers: set[str], origin: str) -> list[dict[str, Any]]:
+def _read_data_generators(
+    doc: Any, helpers: set[str], origin: str, repeated_arms: dict[str, str]
+) -> list[dict[str, Any]]:
     """The spec's data generators: every SED-ML one except helpers and bare time axes."""
     generators: list[dict[str, Any]] = []
     for dg in doc.getListOfDataGenerators():
         if dg.getId() in helpers:
             continue
-        expression = _expression(dg, origin)
+        expression = _expression(dg, origin, repeated_arms)
         if expression is None:
             continue  # a time axis
         item: dict[str, Any] = {"id": dg.getId(), "expression": expression}
@@ -559,7 +581,7 @@ def _read_data_generators(doc: Any, helpers: set[str], origin: str) -> list[dict
     return generators
 
 
-def _expression(dg: Any, origin: str) -> str | None:
+def _expression(dg: Any, origin: str, repeated_arms: dict[str, str]) -> str | None:
     """The data generator as an ``arm.variable`` expression; None for a bare time axis."""
     where = f"{origin}: data generator {dg.getId()!r}"
     names: dict[str, Name] = {p.getId(): float(p.getValue()) for p in dg.getListOfParameters()}
@@ -568,6 +590,7 @@ def _expression(dg: Any, origin: str) -> str | None:
         task = var.getTaskReference()
         if not task:
             raise SedmlError(f"{origin}: variable {var.getId()!r} of {dg.getId()!r} names no task")
+        task = repeated_arms.get(task, task)
         if var.isSetSymbol():
             if var.getSymbol() != TIME_SYMBOL:
                 raise SedmlError(f"{origin}: cannot import the symbol {var.getSymbol()!r}")

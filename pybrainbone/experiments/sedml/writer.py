@@ -88,6 +88,40 @@ class _Export:
     time_id: str | None = None
     scan_value_ids: dict[str, str] = field(default_factory=dict)
     dg_scans: dict[str, set[str]] = field(default_factory=dict)
+    #: (arm, scan) -> the repeatedTask that repeats the arm over the scan's range, and its helper task
+    broadcasts: dict[tuple[str, str], str] = field(default_factory=dict)
+    broadcast_tasks: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+def _broadcast_pairs(experiment: Experiment) -> list[tuple[str, str]]:
+    """The (arm, scan) pairs that some data generator combines, in first-use order.
+
+    SED-ML executors that follow the BioSimulators conventions evaluate a data generator element by element
+    over variables of one shape; they pad a plain task's course (time) to a repeated task's (iterations x
+    time) with NaN rather than broadcasting it. Such a generator's plain arm is therefore read from a
+    repeatedTask that runs the arm once per scan value without changing anything, so both variables have
+    the scan's shape.
+
+    Examples
+    --------
+    >>> exp = Experiment.model_validate({
+    ...     "id": "opg", "model": "bone_remodeling",
+    ...     "simulation": {"type": "uniform_time_course", "end": 30, "points": 4},
+    ...     "arms": [{"id": "control"}],
+    ...     "scans": [{"id": "dose", "arm": "control", "parameter": "P_OPG_ext", "values": [0, 2e5]}],
+    ...     "data_generators": [{"id": "r", "expression": "dose.OCa / control.OCa"},
+    ...                         {"id": "c", "expression": "control.OCa"}]})
+    >>> _broadcast_pairs(exp)
+    [('control', 'dose')]
+    """
+    scan_ids = {s.id for s in experiment.scans}
+    pairs: dict[tuple[str, str], None] = {}
+    for dg in experiment.data_generators:
+        tasks = {task for task, _ in parse_expression(dg.expression).references}
+        scans = sorted(tasks & scan_ids)
+        if len(scans) == 1:
+            pairs.update(dict.fromkeys((arm, scans[0]) for arm in sorted(tasks - scan_ids)))
+    return list(pairs)
 
 
 def export_document(
@@ -120,6 +154,9 @@ def export_document(
     out = _Export(doc, experiment, index, _used_ids(experiment))
     out.scan_models = {s.id: _fresh(f"model_{s.id}", out.taken) for s in experiment.scans}
     out.scan_tasks = {s.id: _fresh(f"{s.id}_run", out.taken) for s in experiment.scans}
+    for arm, scan in _broadcast_pairs(experiment):
+        out.broadcasts[arm, scan] = _fresh(f"{arm}_over_{scan}", out.taken)
+        out.broadcast_tasks[arm, scan] = _fresh(f"{arm}_over_{scan}_run", out.taken)
     _add_models(out, plan, runner, model_source)
     _add_simulation(out, plan)
     _add_tasks(out)
@@ -228,21 +265,17 @@ def _add_tasks(out: _Export) -> None:
         _add_task(out, arm.id, arm.name, f"model_{arm.id}")
     for scan in out.experiment.scans:
         _add_task(out, out.scan_tasks[scan.id], "", out.scan_models[scan.id])
+    for (arm_id, _), task_id in out.broadcast_tasks.items():
+        _add_task(out, task_id, "", f"model_{arm_id}")
 
 
 def _add_repeated_tasks(out: _Export) -> None:
-    """One repeatedTask per scan (id = scan id): a vectorRange, a setValue, resetModel="true"."""
-    for scan in out.experiment.scans:
-        repeated = out.doc.createRepeatedTask()
-        check(repeated.setId(scan.id), f"repeated task id {scan.id!r}")
-        check(repeated.setAnnotation(annotation(arm=scan.arm)), f"annotation of {scan.id!r}")
-        check(repeated.setResetModel(True), "resetModel")
-        range_id = _fresh(f"{scan.id}_range", out.taken)
-        vector = repeated.createVectorRange()
-        check(vector.setId(range_id), f"range id {range_id!r}")
-        for value in scan.values:
-            check(vector.addValue(float(value)), f"value {value!r} of range {range_id!r}")
-        check(repeated.setRangeId(range_id), "range reference")
+    """One repeatedTask per scan (id = scan id): a vectorRange, a setValue, resetModel="true"; then one
+    without a setValue per (arm, scan) pair a data generator combines (:func:`_broadcast_pairs`)."""
+    scans = {scan.id: scan for scan in out.experiment.scans}
+    for scan in scans.values():
+        repeated = _add_repeated_task(out, scan.id, annotation(arm=scan.arm), scan.values)
+        range_id = repeated.getRangeId()
         set_value = repeated.createTaskChange()
         check(set_value.setModelReference(out.scan_models[scan.id]), "setValue model reference")
         check(
@@ -250,9 +283,31 @@ def _add_repeated_tasks(out: _Export) -> None:
         )
         check(set_value.setRange(range_id), "setValue range")
         check(set_value.setMath(parse_formula(range_id)), "setValue math")
-        subtask = repeated.createSubTask()
-        check(subtask.setTask(out.scan_tasks[scan.id]), "subtask")
-        check(subtask.setOrder(1), f"order of the subtask of {scan.id!r}")
+        _add_subtask(repeated, out.scan_tasks[scan.id])
+    for (arm, scan_id), repeated_id in out.broadcasts.items():
+        repeated = _add_repeated_task(out, repeated_id, annotation(broadcast=arm), scans[scan_id].values)
+        _add_subtask(repeated, out.broadcast_tasks[arm, scan_id])
+
+
+def _add_repeated_task(out: _Export, task_id: str, note: str, values: Any) -> Any:
+    """A repeatedTask over its own vectorRange of ``values``, resetting the model between runs."""
+    repeated = out.doc.createRepeatedTask()
+    check(repeated.setId(task_id), f"repeated task id {task_id!r}")
+    check(repeated.setAnnotation(note), f"annotation of {task_id!r}")
+    check(repeated.setResetModel(True), "resetModel")
+    range_id = _fresh(f"{task_id}_range", out.taken)
+    vector = repeated.createVectorRange()
+    check(vector.setId(range_id), f"range id {range_id!r}")
+    for value in values:
+        check(vector.addValue(float(value)), f"value {value!r} of range {range_id!r}")
+    check(repeated.setRangeId(range_id), "range reference")
+    return repeated
+
+
+def _add_subtask(repeated: Any, task_id: str) -> None:
+    subtask = repeated.createSubTask()
+    check(subtask.setTask(task_id), "subtask")
+    check(subtask.setOrder(1), f"order of the subtask of {repeated.getId()!r}")
 
 
 def _add_variable(
@@ -294,9 +349,13 @@ def _add_data_generators(out: _Export) -> None:
         _add_helper_generator(out, out.time_id, "time", experiment.arms[0].id, "time")
     for scan in experiment.scans:
         out.scan_value_ids[scan.id] = _fresh(f"{scan.id}_value", out.taken)
-        model_ref = out.scan_models[scan.id]
         _add_helper_generator(
-            out, out.scan_value_ids[scan.id], scan.parameter, scan.id, scan.parameter, model_ref
+            out,
+            out.scan_value_ids[scan.id],
+            scan.parameter,
+            scan.id,
+            scan.parameter,
+            out.scan_models[scan.id],
         )
     scan_ids = {s.id for s in experiment.scans}
     for spec_dg in experiment.data_generators:
@@ -308,10 +367,13 @@ def _add_data_generators(out: _Export) -> None:
         if spec_dg.unit:
             check(dg.setAnnotation(annotation(unit=spec_dg.unit)), f"annotation of {spec_dg.id!r}")
         var_ids: dict[tuple[str, str], str] = {}
+        scans = sorted({task for task, _ in expression.references} & scan_ids)
         for task, variable in sorted(expression.references):
-            scan_model = out.scan_models[task] if task in scan_ids else None
-            var_ids[task, variable] = _numbered(f"{task}_{variable}", out.taken)
-            _add_variable(out, dg, var_ids[task, variable], task, variable, scan_model)
+            reference, model_ref = task, out.scan_models.get(task)
+            if task not in scan_ids and len(scans) == 1:  # the arm repeated over the scan's range
+                reference, model_ref = out.broadcasts[task, scans[0]], f"model_{task}"
+            var_ids[task, variable] = _numbered(f"{reference}_{variable}", out.taken)
+            _add_variable(out, dg, var_ids[task, variable], reference, variable, model_ref)
         math = math_of(expression, partial(_variable_id, var_ids))
         check(dg.setMath(math), f"math of {spec_dg.id!r}")
         out.dg_scans[spec_dg.id] = {task for task, _ in expression.references if task in scan_ids}
@@ -390,7 +452,15 @@ def _add_annotation(out: _Export, all_data: str) -> None:
         description=experiment.description,
         organism=experiment.organism,
         control=experiment.control or "",
-        helpers=" ".join([*out.helpers, *out.scan_tasks.values(), all_data]),
+        helpers=" ".join(
+            [
+                *out.helpers,
+                *out.scan_tasks.values(),
+                *out.broadcast_tasks.values(),
+                *out.broadcasts.values(),
+                all_data,
+            ]
+        ),
     )
     check(out.doc.setAnnotation(text), "document annotation")
 
