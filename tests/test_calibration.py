@@ -3,6 +3,7 @@ PEtab export checked by petab's lint and by pyPESTO's libRoadRunner objective.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -14,8 +15,15 @@ from pybrainbone.calibration import build_likelihood, write_synthetic_problem
 from pybrainbone.calibration.estimate import estimate
 from pybrainbone.calibration.likelihood import CalibrationError, parse_parameters
 from pybrainbone.calibration.petab_export import export_petab, quiet_petab
-from pybrainbone.calibration.profiles import profile, profile_table
+from pybrainbone.calibration.profiles import (
+    grid_profiles,
+    likelihood_grid,
+    profile,
+    profile_table,
+    with_grid_best,
+)
 from pybrainbone.cli import main
+from pybrainbone.errors import InvalidValueError
 from pybrainbone.experiments.spec import SpecError, experiment_from_data, load_experiment
 from pybrainbone.measurements import COLUMNS, OBSERVABLES, MeasurementError, data_dir, load_datasets
 from pybrainbone.sensitivity.checkpoint import Checkpoint
@@ -156,6 +164,31 @@ def test_synthetic_recovery_within_profile_intervals(synthetic: tuple) -> None:
     assert np.ptp(fit.fvals) < 1e-3  # to the same optimum
 
 
+def test_grid_profiles_agree_with_pypesto_and_contain_the_truth(synthetic: tuple) -> None:
+    """The likelihood-grid profiles (``calibrate --profile-grid``): the best grid point starts the fit, the
+    truth lies inside both intervals, and each interval matches pyPESTO's within about one grid step."""
+    problem, likelihood = synthetic
+    grid = likelihood_grid(likelihood, 7)
+    fit = estimate(likelihood, starts=1, first=grid.best())
+    assert np.allclose(fit.starts[0], grid.best())
+    fine = likelihood_grid(
+        likelihood, 7, around=fit.x, zoom=3
+    )  # the last level's step: 1/3**3 of the first's
+    lower, upper = likelihood.bounds()
+    step = (upper - lower) / 6 / 3**3
+    assert len(fine.nll) == 3 * 7**2 and np.all(np.abs(fine.best() - fit.x) <= step)
+    grid = grid.merged(fine)
+    fit = with_grid_best(fit, grid)
+    on_grid = profile_table(grid_profiles(grid, fit), problem.truth)
+    exact = profile_table(profile(likelihood, fit), problem.truth)
+    assert on_grid["truth_inside"].all(), on_grid.to_string()
+    assert list(on_grid["status"]) == ["identifiable", "identifiable"]
+    for column in ("log10_ci_low", "log10_ci_high"):
+        assert np.all(np.abs(on_grid[column] - exact[column]) <= step), (on_grid, exact)
+    with pytest.raises(InvalidValueError, match="at most 3 parameters"):
+        likelihood_grid(dataclasses.replace(likelihood, parameters=likelihood.parameters * 2), 3)
+
+
 def test_starts_resume_from_the_partial_results(synthetic: tuple, tmp_path: Path) -> None:
     _, likelihood = synthetic
     path = tmp_path / "fit.calibration.partial.jsonl"
@@ -208,6 +241,16 @@ def test_cli_calibrate_and_export(
     assert main(["export", "petab", str(problem.spec), "--data", str(problem.data), "--parameters", "D_OCp",
                  "-o", str(tmp_path / "petab")]) == 0  # fmt: skip
     assert (tmp_path / "petab" / "problem.yaml").is_file()
+    # The same with grid profiles: the estimate lies inside its intervals, which hold the truth.
+    gridded = tmp_path / "grid"
+    args = [*args[:-1], str(gridded), "--profile-grid", "7", "--grid-zoom", "3", "--starts", "1"]
+    assert main(["calibrate", *args]) == 0
+    summary = json.loads((gridded / "synthetic_pth.calibration.json").read_text(encoding="utf-8"))
+    for row in summary["profiles"]:
+        assert row["ci_low"] <= row["estimate"] <= row["ci_high"], row
+        assert row["ci_low"] <= problem.truth[row["parameter"]] <= row["ci_high"], row
+    assert main(["calibrate", *args, "--no-profile"]) == 2
+    assert "contradict" in capsys.readouterr().err
 
 
 @pytest.mark.slow_calibration

@@ -198,6 +198,15 @@ def add_calibrate_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-evaluations", type=int, default=500, help="objective evaluations per start")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"start points (default {DEFAULT_SEED})")
     p.add_argument("--no-profile", action="store_true", help="skip the profile likelihoods")
+    p.add_argument(
+        "--profile-grid", type=int, metavar="N", default=None,
+        help="profiles from the NLL on N points per parameter (at most 3 parameters, N**d evaluations on "
+        "--engine); the best grid point is the first start",
+    )  # fmt: skip
+    p.add_argument(
+        "--grid-zoom", type=int, default=2, metavar="K",
+        help="with --profile-grid: K finer grids around the optimum, each (N-1)/2 times finer (default 2)",
+    )  # fmt: skip
     p.add_argument("-o", "--out", default="results", help="output directory (default: results)")
     p.add_argument("--resume", action="store_true", help="go on from <out>/<stem>.calibration.partial.jsonl")
     p.add_argument(
@@ -316,7 +325,13 @@ def run_calibrate(args: argparse.Namespace) -> int:
     0
     >>> tmp.cleanup()
     """
-    from pybrainbone.calibration.profiles import profile, profile_table
+    from pybrainbone.calibration.profiles import (
+        grid_profiles,
+        likelihood_grid,
+        profile,
+        profile_table,
+        with_grid_best,
+    )
 
     if getattr(args, "write_back", False) and args.no_profile:
         raise CalibrationError("--write-back needs the profile intervals; drop --no-profile")
@@ -324,13 +339,18 @@ def run_calibrate(args: argparse.Namespace) -> int:
     experiments = [t.plan.experiment.id for t in likelihood.terms]
     stem = experiments[0] if len(experiments) == 1 else "calibration"
     paths = _outputs(Path(args.out), stem)
-    checkpoint = Checkpoint(paths["partial"], resume=args.resume)
     engine = _engine(args)
+    grid = None
+    if args.profile_grid is not None:
+        if args.no_profile:
+            raise CalibrationError("--profile-grid and --no-profile contradict each other; drop one")
+        grid = likelihood_grid(likelihood, args.profile_grid, engine, progress=not args.quiet)
+    checkpoint = Checkpoint(paths["partial"], resume=args.resume)
     try:
         fit = estimate(
             likelihood, args.starts, engine=engine, optimizer=args.optimizer,
             max_evaluations=args.max_evaluations, seed=args.seed, progress=not args.quiet,
-            checkpoint=checkpoint,
+            checkpoint=checkpoint, first=None if grid is None else grid.best(),
         )  # fmt: skip
     except BaseException:
         if checkpoint.empty:
@@ -339,7 +359,15 @@ def run_calibrate(args: argparse.Namespace) -> int:
             checkpoint.close()
         raise
     checkpoint.close()
-    profiles = [] if args.no_profile else profile(likelihood, fit)
+    if grid is not None:  # finer grids around the optimum, so the intervals are resolved
+        fine = likelihood_grid(
+            likelihood, args.profile_grid, engine, around=fit.x, zoom=args.grid_zoom, progress=not args.quiet
+        )
+        grid = grid.merged(fine)
+        fit = with_grid_best(fit, grid)
+        profiles = grid_profiles(grid, fit)
+    else:
+        profiles = [] if args.no_profile else profile(likelihood, fit)
     written = _write(likelihood, fit, profiles, paths)
     checkpoint.remove()
     print(

@@ -159,8 +159,10 @@ class MultiStart:
         return np.array([fval, float(result.n_fval or 0), float(ok), *x])
 
 
-def start_points(likelihood: Likelihood, starts: int, seed: int = DEFAULT_SEED) -> np.ndarray:
-    """``starts`` start vectors (log10): the nominal values first, then uniform within the bounds.
+def start_points(
+    likelihood: Likelihood, starts: int, seed: int = DEFAULT_SEED, first: np.ndarray | None = None
+) -> np.ndarray:
+    """``starts`` start vectors (log10): ``first`` (default: nominal), then uniform within the bounds.
 
     Examples
     --------
@@ -173,13 +175,20 @@ def start_points(likelihood: Likelihood, starts: int, seed: int = DEFAULT_SEED) 
     >>> points = start_points(likelihood, 3, seed=1)
     >>> points.shape, bool(points[0, 0] == likelihood.nominal()[0])
     ((3, 1), True)
+    >>> start_points(likelihood, 1, first=np.array([-2.5]))
+    array([[-2.5]])
     """
     if isinstance(starts, bool) or not isinstance(starts, int) or starts < 1:
         raise InvalidValueError(f"the number of starts must be an integer >= 1, got {starts!r}")
     lower, upper = likelihood.bounds()
+    if first is None:
+        first = likelihood.nominal()
+    first = np.asarray(first, dtype=float)
+    if first.shape != lower.shape or not np.all((lower <= first) & (first <= upper)):
+        raise InvalidValueError(f"the first start {first.tolist()} is not a log10 vector within the bounds")
     rng = np.random.default_rng(seed)
     drawn = lower + (upper - lower) * rng.random((starts - 1, len(lower)))
-    return np.vstack([likelihood.nominal()[None, :], drawn])
+    return np.vstack([first[None, :], drawn])
 
 
 @dataclass(frozen=True)
@@ -309,8 +318,11 @@ def estimate(  # long: arguments checked, then one resumable ensemble and its re
     seed: int = DEFAULT_SEED,
     progress: bool = False,
     checkpoint: Checkpoint | None = None,
+    first: np.ndarray | None = None,
 ) -> Estimate:
     """Optimise from ``starts`` start points on ``engine`` (default serial) and return every result.
+
+    The first start is ``first`` (log10; e.g. the best point of a likelihood grid) or the nominal values.
 
     With a ``checkpoint``, finished starts are appended to its file as they arrive and starts it already
     holds (from an interrupted run of the same problem, seed and settings) are not run again.
@@ -339,7 +351,7 @@ def estimate(  # long: arguments checked, then one resumable ensemble and its re
         raise CalibrationError("no measurements to fit: every linked row is held back")
     if isinstance(max_evaluations, bool) or not isinstance(max_evaluations, int) or max_evaluations < 1:
         raise InvalidValueError(f"max_evaluations must be an integer >= 1, got {max_evaluations!r}")
-    samples = start_points(likelihood, starts, seed)
+    samples = start_points(likelihood, starts, seed, first)
     runner = MultiStart(likelihood, optimizer, max_evaluations)
     engine = engine or SerialEngine()
     done: dict[int, tuple[np.ndarray, str | None]] = {}

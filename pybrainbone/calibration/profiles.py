@@ -12,9 +12,10 @@ non-identifiable** on that side (the data do not bound it there).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -22,10 +23,17 @@ from matplotlib.figure import Figure
 
 from pybrainbone.calibration.estimate import Estimate, _optimizer, pypesto_problem
 from pybrainbone.calibration.likelihood import Likelihood
+from pybrainbone.errors import InvalidValueError
 from pybrainbone.plotting import new_figure
+from pybrainbone.sensitivity.executors import Engine, SerialEngine, evaluate
+from pybrainbone.sensitivity.objective import Objective
 from pybrainbone.simulator import Simulator
 
-__all__ = ["Profile", "plot_profiles", "profile", "profile_table", "threshold"]
+__all__ = ["LikelihoodGrid", "Profile", "grid_profiles", "likelihood_grid", "plot_profiles", "profile",
+           "profile_table", "threshold", "with_grid_best"]  # fmt: skip
+
+#: Most parameters a likelihood grid may span (it costs points**parameters evaluations).
+GRID_MAX_PARAMETERS = 3
 
 #: Confidence level of the profile intervals.
 LEVEL = 0.95
@@ -118,6 +126,173 @@ class Profile:
             else ("lower side" if not self.lower_closed else "upper side")
         )
         return f"practically non-identifiable ({side} open)"
+
+
+@dataclass(frozen=True)
+class LikelihoodGrid:
+    """The NLL at the points of one or more regular log10 grids (``points[i]`` is one parameter vector).
+
+    Examples
+    --------
+    >>> grid = LikelihoodGrid(("a", "b"), np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]),
+    ...                       np.array([3.0, 1.0, 2.0, 5.0]))
+    >>> grid.best().tolist(), grid.best_nll()
+    ([0.0, 1.0], 1.0)
+    >>> [v.tolist() for v in grid.profile_of(0)]
+    [[0.0, 1.0], [1.0, 2.0]]
+    """
+
+    names: tuple[str, ...]
+    points: np.ndarray
+    nll: np.ndarray
+
+    def merged(self, other: LikelihoodGrid) -> LikelihoodGrid:
+        """Both grids' points as one."""
+        return LikelihoodGrid(self.names, np.vstack([self.points, other.points]),
+                              np.concatenate([self.nll, other.nll]))  # fmt: skip
+
+    def best(self) -> np.ndarray:
+        """The evaluated point (log10) with the lowest NLL."""
+        return np.asarray(self.points[int(np.argmin(self.nll))], dtype=float)
+
+    def best_nll(self) -> float:
+        """The lowest NLL evaluated."""
+        return float(np.min(self.nll))
+
+    def profile_of(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Parameter k's values and, at each, the lowest NLL over the points that have it."""
+        values = np.unique(self.points[:, k])
+        lowest = np.array([np.min(self.nll[self.points[:, k] == v]) for v in values])
+        return values, lowest
+
+
+def likelihood_grid(
+    likelihood: Likelihood,
+    points: int,
+    engine: Engine | None = None,
+    *,
+    around: np.ndarray | None = None,
+    zoom: int = 0,
+    progress: bool = False,
+) -> LikelihoodGrid:
+    """The NLL at ``points`` values per parameter (log10), on ``engine``: a grid over the bounds, then
+    ``zoom`` finer ones.
+
+    Each finer grid has as many points over the box of one step of the previous grid either side of the
+    centre (within the bounds), so it is ``(points - 1) / 2`` times finer and the profiles resolve
+    intervals far narrower than the bounds. The centre is ``around`` (an optimum; then the grid over the
+    bounds is left out: its step only sets the first box) or the best point so far. Each level is one
+    ensemble (parallel on a process or Dask engine); a failed simulation counts as an infinite NLL. Costs
+    ``levels * points ** d`` evaluations; at most three parameters.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pybrainbone.calibration import build_likelihood, write_synthetic_problem
+    >>> from pybrainbone.experiments.spec import load_experiment
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     problem = write_synthetic_problem(folder)
+    ...     likelihood = build_likelihood([load_experiment(problem.spec)], ["D_OCp", "kout_BMD"],
+    ...                                   data=problem.data)
+    >>> coarse = likelihood_grid(likelihood, 5)
+    >>> fine = likelihood_grid(likelihood, 5, around=np.array([-2.499, -2.330]), zoom=2)
+    >>> coarse.points.shape, fine.points.shape, [round(float(v), 3) for v in fine.best()]
+    ((25, 2), (50, 2), [-2.499, -2.33])
+    >>> likelihood_grid(likelihood, 2)
+    Traceback (most recent call last):
+    ...
+    pybrainbone.errors.InvalidValueError: a likelihood grid needs at least 3 points per parameter, got 2
+    """
+    if isinstance(points, bool) or not isinstance(points, int) or points < 3:
+        raise InvalidValueError(f"a likelihood grid needs at least 3 points per parameter, got {points!r}")
+    if isinstance(zoom, bool) or not isinstance(zoom, int) or zoom < (0 if around is None else 1):
+        raise InvalidValueError(f"zoom must be an integer >= {0 if around is None else 1}, got {zoom!r}")
+    if len(likelihood.parameters) > GRID_MAX_PARAMETERS:
+        raise InvalidValueError(
+            f"a likelihood grid spans at most {GRID_MAX_PARAMETERS} parameters ({points}**d evaluations); "
+            f"got {len(likelihood.parameters)}: use the pyPESTO profiles (drop --profile-grid)"
+        )
+    lower, upper = likelihood.bounds()
+    box = (lower, upper)
+    levels = zoom + 1
+    if around is not None:
+        center = np.asarray(around, dtype=float)
+        step = (upper - lower) / (points - 1)
+        box, levels = (np.maximum(lower, center - step), np.minimum(upper, center + step)), zoom
+    evaluated: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    for _ in range(levels):
+        axes = [np.linspace(lo, hi, points) for lo, hi in zip(*box, strict=True)]
+        samples = np.array(np.meshgrid(*axes, indexing="ij")).reshape(len(axes), -1).T
+        evaluation = evaluate(
+            cast(Objective, likelihood), samples, engine or SerialEngine(), progress=progress, label="grid"
+        )
+        evaluated.append(samples)
+        values.append(np.where(np.isfinite(evaluation.values[:, 0]), evaluation.values[:, 0], np.inf))
+        if around is None:
+            center = np.vstack(evaluated)[int(np.argmin(np.concatenate(values)))]
+        step = (box[1] - box[0]) / (points - 1)
+        box = (np.maximum(lower, center - step), np.minimum(upper, center + step))
+    return LikelihoodGrid(likelihood.names, np.vstack(evaluated), np.concatenate(values))
+
+
+def with_grid_best(fit: Estimate, grid: LikelihoodGrid) -> Estimate:
+    """``fit``, plus the grid's best point as one more (unconverged) row when no start reached it.
+
+    A local optimiser with finite-difference gradients can stop short of a grid point that is lower (a
+    bound, a flat or noisy NLL); the estimate is then the lowest point evaluated, so that it lies inside
+    its own profile interval. ``extra["grid_best"]`` says which it is.
+
+    Examples
+    --------
+    >>> fit = Estimate(("k",), np.zeros((1, 1)), np.array([[3.0, 5, 1, 0.0]]), [], "serial", 1, 0.1, 1,
+    ...                "lbfgsb")
+    >>> grid = LikelihoodGrid(("k",), np.array([[0.0], [0.5]]), np.array([3.0, 2.5]))
+    >>> better = with_grid_best(fit, grid)
+    >>> better.x.tolist(), better.extra["grid_best"], with_grid_best(better, grid).rows.shape
+    ([0.5], True, (2, 4))
+    """
+    if grid.best_nll() >= float(fit.fvals[fit.best]):
+        return dataclasses.replace(fit, extra={**fit.extra, "grid_best": False})
+    best = grid.best()
+    row = np.concatenate([[grid.best_nll(), len(grid.nll), 0.0], best])
+    return dataclasses.replace(
+        fit,
+        starts=np.vstack([fit.starts, best[None, :]]),
+        rows=np.vstack([fit.rows, row[None, :]]),
+        extra={**fit.extra, "grid_best": True},
+    )
+
+
+def grid_profiles(grid: LikelihoodGrid, fit: Estimate) -> list[Profile]:
+    """Profiles read off a likelihood grid, the fitted optimum added as one more point of each.
+
+    Parameter k's profile at a value of a grid is the lowest NLL over that grid's values of the others. It
+    lies on or above the exact profile (the others are minimised over grid values only, and a zoomed
+    level only within its box), so its intervals can be narrower than the exact ones by about a grid step
+    of the others: report the grid with them. Made for what pyPESTO's profiles cost too much for: two or
+    three parameters whose every NLL takes seconds.
+
+    Examples
+    --------
+    >>> grid = LikelihoodGrid(("k",), np.array([[-1.0], [0.0], [1.0]]), np.array([4.0, 1.0, 4.5]))
+    >>> fit = Estimate(("k",), np.zeros((1, 1)), np.array([[0.9, 5, 1, 0.1]]), [], "serial", 1, 0.1, 1,
+    ...                "lbfgsb")
+    >>> (p,) = grid_profiles(grid, fit)
+    >>> p.x.tolist(), p.delta_nll.round(2).tolist(), p.status
+    ([-1.0, 0.0, 0.1, 1.0], [3.1, 0.1, 0.0, 3.6], 'identifiable')
+    """
+    best_x, best = fit.x, float(fit.fvals[fit.best])
+    floor = min(best, grid.best_nll())
+    profiles = []
+    for k, name in enumerate(grid.names):
+        values, lowest = grid.profile_of(k)
+        xs = np.concatenate([values, [best_x[k]]])
+        ys = np.concatenate([lowest, [best]])
+        order = np.argsort(xs, kind="stable")
+        bounds = (float(values[0]), float(values[-1]))
+        profiles.append(Profile(name, xs[order], ys[order] - floor, float(best_x[k]), bounds))
+    return profiles
 
 
 def _pypesto_result(problem: Any, fit: Estimate) -> Any:
