@@ -357,8 +357,8 @@ def hierarchical_sbml(name: str = "brain_bone_axis", directory: Path | None = No
     >>> replaced = top.getParameter("core_f_PTH").getPlugin("comp").getReplacedElement(0)
     >>> replaced.getSubmodelRef(), replaced.getPortRef()
     ('core', 'f_PTH')
-    >>> round(top.getParameter("hip_rho").getValue() * 365.25, 6)  # a submodel value the composition sets
-    0.1
+    >>> round(top.getParameter("hip_rho").getValue() * 365.25, 4)  # a submodel value the composition sets
+    0.0763
     """
     directory = (directory or models_dir()).resolve()
     # Keyed by content, as compile_model: an unchanged composition is written once per process.
@@ -398,8 +398,8 @@ def flatten_hierarchical_sbml(text: str, *, flat_ids: bool = True) -> str:
     >>> model = flat.getModel()
     >>> libsbml.formulaToL3String(model.getRuleByVariable("core_f_PTH").getMath())
     'MINERAL_F_PTH^on_mineral'
-    >>> [round(model.getParameter(f"{site}_rho").getValue() * 365.25, 6) for site in ("hip", "spine")]
-    [0.1, 0.25]
+    >>> [round(model.getParameter(f"{site}_rho").getValue() * 365.25, 4) for site in ("hip", "spine")]
+    [0.0763, 0.1706]
     """
     document = libsbml.readSBMLFromString(text)
     top = document.getModel()

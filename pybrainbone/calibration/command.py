@@ -304,7 +304,7 @@ def _store(
         pypesto.store.write_result(result, str(partial), problem=False, optimize=True, profile=False)
 
 
-def run_calibrate(args: argparse.Namespace) -> int:
+def run_calibrate(args: argparse.Namespace) -> int:  # long: grid, starts, profiles and the report, in order
     """Estimate the parameters, profile them and write the outputs into ``--out``.
 
     Examples

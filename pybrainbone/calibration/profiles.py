@@ -147,20 +147,47 @@ class LikelihoodGrid:
     nll: np.ndarray
 
     def merged(self, other: LikelihoodGrid) -> LikelihoodGrid:
-        """Both grids' points as one."""
+        """Both grids' points as one.
+
+        Examples
+        --------
+        >>> one = LikelihoodGrid(("k",), np.array([[0.0]]), np.array([2.0]))
+        >>> one.merged(LikelihoodGrid(("k",), np.array([[1.0]]), np.array([1.0]))).nll.tolist()
+        [2.0, 1.0]
+        """
         return LikelihoodGrid(self.names, np.vstack([self.points, other.points]),
                               np.concatenate([self.nll, other.nll]))  # fmt: skip
 
     def best(self) -> np.ndarray:
-        """The evaluated point (log10) with the lowest NLL."""
+        """The evaluated point (log10) with the lowest NLL.
+
+        Examples
+        --------
+        >>> LikelihoodGrid(("k",), np.array([[0.0], [1.0]]), np.array([2.0, 1.0])).best().tolist()
+        [1.0]
+        """
         return np.asarray(self.points[int(np.argmin(self.nll))], dtype=float)
 
     def best_nll(self) -> float:
-        """The lowest NLL evaluated."""
+        """The lowest NLL evaluated.
+
+        Examples
+        --------
+        >>> LikelihoodGrid(("k",), np.array([[0.0], [1.0]]), np.array([2.0, 1.0])).best_nll()
+        1.0
+        """
         return float(np.min(self.nll))
 
     def profile_of(self, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Parameter k's values and, at each, the lowest NLL over the points that have it."""
+        """Parameter k's values and, at each, the lowest NLL over the points that have it.
+
+        Examples
+        --------
+        >>> grid = LikelihoodGrid(("a", "b"), np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0]]),
+        ...                       np.array([3.0, 1.0, 2.0]))
+        >>> [v.tolist() for v in grid.profile_of(1)]
+        [[0.0, 1.0], [2.0, 1.0]]
+        """
         values = np.unique(self.points[:, k])
         lowest = np.array([np.min(self.nll[self.points[:, k] == v]) for v in values])
         return values, lowest

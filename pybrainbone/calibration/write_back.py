@@ -20,7 +20,7 @@ It refuses (and writes nothing) when:
   assignment rule or an expression, or sharing its line with another statement);
 * that line lives in a module the composition instantiates more than once (``bone_matrix.ant``'s
   ``g_BMU`` is every skeletal site's), unless the composition overrides the parameter for this instance
-  on its own line (``spine.g_BMU = 0.1 dimensionless``), which is then the line edited;
+  on its own line (``spine.g_BMU = 0 dimensionless``), which is then the line edited;
 * the result has no profile interval for it, or the profile is open on a side (``--allow-open`` writes
   such an interval with the open side named);
 * the model files have changed since the calibration (the compiled SBML's SHA-256 differs from the one in
@@ -197,12 +197,14 @@ def locate_parameter(model: str, parameter: str, directory: str | Path | None = 
     --------
     >>> locate_parameter("brain_bone_axis", "core_D_OCp").path.name
     'bone_remodeling.ant'
-    >>> locate_parameter("brain_bone_axis", "spine_g_BMU")
+    >>> locate_parameter("brain_bone_axis", "spine_g_BMU").name  # the composition's override line
+    'spine.g_BMU'
+    >>> locate_parameter("brain_bone_axis", "spine_vb_ref")
     Traceback (most recent call last):
     ...
-    pybrainbone.calibration.likelihood.CalibrationError: cannot write back spine_g_BMU: bone_matrix.ant sets
-    g_BMU for every instance of bone_matrix (spine, hip, trab); add an override line
-    'spine.g_BMU = <value> <unit>' to brain_bone_axis.ant first
+    pybrainbone.calibration.likelihood.CalibrationError: cannot write back spine_vb_ref: bone_matrix.ant sets
+    vb_ref for every instance of bone_matrix (spine, hip, trab); add an override line
+    'spine.vb_ref = <value> <unit>' to brain_bone_axis.ant first
     >>> locate_parameter("bone_remodeling", "D_OCpp")
     Traceback (most recent call last):
     ...

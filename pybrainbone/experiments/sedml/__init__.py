@@ -37,8 +37,9 @@ Literature ``targets`` and ``measurements`` links fit neither SED-ML nor an attr
 Import (:func:`import_sedml`) reads our own exports and simple third-party SED-ML: models with
 ``changeAttribute`` changes (chains of models are followed), one ``uniformTimeCourse`` or ``steadyState``
 shared by every task, plain tasks (-> arms), repeated tasks over one task with one range and one
-``setValue`` (-> scans), repeated tasks without changes over one task (-> that arm), and data generators that are arithmetic over variables (-> expressions; + - * /
-^, ln, log, exp, abs, sqrt, root, pi, exponentiale). The simulation's algorithm must be a deterministic
+``setValue`` (-> scans), repeated tasks without changes over one task (-> that arm), and data generators
+that are arithmetic over variables (-> expressions; + - * / ^, ln, log, exp, abs, sqrt, root, pi,
+exponentiale). The simulation's algorithm must be a deterministic
 ODE integrator (a steady-state solver for ``steadyState``) from an explicit KiSAO list (CVODE, LSODA,
 COPASI's LSODA/LSODAR, Runge-Kutta and Euler methods, NLEQ2, Newton, ...); stochastic algorithms are
 refused, not run deterministically. Its relative and absolute tolerance and maximum-steps parameters
