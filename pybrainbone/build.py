@@ -26,10 +26,19 @@ import libsbml
 from pybrainbone.atomic import write_text_atomic
 from pybrainbone.errors import ModelBuildError, ModelNotFoundError
 from pybrainbone.model_text import flat_parameter_records, module_description
-from pybrainbone.paths import cache_dir, citation_file, model_path, models_dir
+from pybrainbone.paths import (
+    cache_dir,
+    citation_file,
+    model_path,
+    models_dir,
+    references_file,
+    shipped_models_dir,
+)
+from pybrainbone.references import Reference, load_references, model_sources
 from pybrainbone.sbml_transforms import (
     annotate_from_model_files,
     annotate_model_metadata,
+    annotate_references,
     annotate_sbo_terms,
     freeze_derived_parameters,
     project_metadata,
@@ -40,7 +49,7 @@ from pybrainbone.validation import ValidationReport, validate_document
 from pybrainbone.yaml_files import read_text
 
 #: Bump when the build pipeline changes what it writes, to invalidate caches.
-BUILD_VERSION = "6"
+BUILD_VERSION = "7"
 SBML_LEVEL, SBML_VERSION = 3, 2
 
 # libantimony keeps one process-wide set of loaded modules.
@@ -86,8 +95,9 @@ def _digest(name: str, directory: Path) -> str:
     for path in sorted(directory.glob("*.ant")):
         h.update(path.name.encode())
         h.update(path.read_bytes())
-    with contextlib.suppress(OSError):  # the model metadata's source (a missing file fails the build)
-        h.update(citation_file().read_bytes())
+    for source in (citation_file(), references_file()):  # model metadata, papers (missing: the build fails)
+        with contextlib.suppress(OSError):
+            h.update(source.read_bytes())
     return h.hexdigest()
 
 
@@ -137,6 +147,12 @@ def _translate(name: str, path: Path) -> tuple[str, str]:
         return str(sbml), str(antimony.getCompSBMLString(name))
 
 
+def _references(directory: Path) -> dict[str, Reference]:
+    """The reference table; built from the project's own modules, each of its papers must be cited there."""
+    own = directory.resolve() == shipped_models_dir().resolve()
+    return load_references(sources=model_sources(directory) if own else None)
+
+
 def _compile(name: str, path: Path, digest: str) -> CompiledModel:
     flat, comp = _translate(name, path)
     document = libsbml.readSBMLFromString(flat)
@@ -146,7 +162,9 @@ def _compile(name: str, path: Path, digest: str) -> CompiledModel:
     normalise_units(document, comp_document.getModel())
     share_repeated_subexpressions(document)
     freeze_derived_parameters(document)
-    annotate_from_model_files(document, flat_parameter_records(name, path.parent))
+    records = flat_parameter_records(name, path.parent)
+    annotate_from_model_files(document, records)
+    annotate_references(document, records, _references(path.parent))
     annotate_sbo_terms(document)
     annotate_model_metadata(document, project_metadata(), module_description(path))
     undefined = _undefined_values(document.getModel())

@@ -39,11 +39,15 @@ from pathlib import Path
 import libsbml
 
 from pybrainbone.atomic import write_text_atomic
-from pybrainbone.build import SBML_LEVEL, SBML_VERSION, _digest, _translate, compile_model
+from pybrainbone.build import SBML_LEVEL, SBML_VERSION, _digest, _references, _translate, compile_model
 from pybrainbone.errors import ModelBuildError
 from pybrainbone.model_text import flat_parameter_records
 from pybrainbone.paths import model_path, models_dir
-from pybrainbone.sbml_transforms import annotate_from_model_files, freeze_derived_parameters
+from pybrainbone.sbml_transforms import (
+    annotate_from_model_files,
+    annotate_references,
+    freeze_derived_parameters,
+)
 from pybrainbone.units import normalise_units
 
 COMP_VERSION = 1
@@ -257,7 +261,12 @@ def _copy_top_level(
         element = _add_quantity(top, flat.getElementBySId(sid))
         if sid in owners:
             instance, local = owners[sid]
-            _refer(element, instance, local, composition.ports[composition.instances[instance]], by=False)
+            module = composition.instances[instance]
+            _refer(element, instance, local, composition.ports[module], by=False)
+            # An element replacing one with a metaid (the module's MIRIAM terms) needs one for flattening.
+            replaced = composition.modules[module].getModel().getElementBySId(local)
+            if replaced is not None and replaced.isSetMetaId() and not element.isSetMetaId():
+                element.setMetaId(f"{top.getId()}.{sid}")
         rule, assignment = flat.getRuleByVariable(sid), flat.getInitialAssignmentBySymbol(sid)
         if rule is not None and top.addRule(rule) != libsbml.LIBSBML_OPERATION_SUCCESS:
             raise ModelBuildError(f"cannot copy the rule for {sid!r} into the top model")
@@ -328,14 +337,13 @@ def _hierarchical_document(composition: _Composition) -> libsbml.SBMLDocument:
         if unit_definition.getId() in used:
             top.addUnitDefinition(unit_definition)
     records = flat_parameter_records(composition.name, composition.directory)
-    annotate_from_model_files(
-        document,
-        {
-            p.getId(): records[p.getId()]
-            for p in top.getListOfParameters()
-            if p.getId() in records and p.getId() not in owners
-        },
-    )
+    own = {
+        p.getId(): records[p.getId()]
+        for p in top.getListOfParameters()
+        if p.getId() in records and p.getId() not in owners
+    }
+    annotate_from_model_files(document, own)
+    annotate_references(document, own, _references(composition.directory))
     return document
 
 

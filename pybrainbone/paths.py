@@ -32,6 +32,17 @@ def models_dir() -> Path:
     override = os.environ.get("PYBRAINBONE_MODELS")
     if override:
         return Path(override)
+    return shipped_models_dir()
+
+
+def shipped_models_dir() -> Path:
+    """The project's own module directory (``models/``), whatever ``PYBRAINBONE_MODELS`` says.
+
+    Examples
+    --------
+    >>> shipped_models_dir().name, (shipped_models_dir() / "brain_bone_axis.ant").is_file()
+    ('models', True)
+    """
     return _first_existing(_PACKAGE_DIR.parent / "models", _PACKAGE_DIR / "_data" / "models")
 
 
@@ -58,6 +69,23 @@ def citation_file() -> Path:
         if path.is_file():
             return path
     return _PACKAGE_DIR.parent / "CITATION.cff"
+
+
+def references_file() -> Path:
+    """``data/references.yaml`` of the checkout (or the installed copy): the papers the model sources cite.
+
+    Examples
+    --------
+    >>> references_file().name, references_file().is_file()
+    ('references.yaml', True)
+    """
+    for path in (
+        _PACKAGE_DIR.parent / "data" / "references.yaml",
+        _PACKAGE_DIR / "_data" / "references.yaml",
+    ):
+        if path.is_file():
+            return path
+    return _PACKAGE_DIR.parent / "data" / "references.yaml"
 
 
 def cache_dir() -> Path:

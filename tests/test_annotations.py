@@ -8,6 +8,10 @@
   creators, in every module.
 * Names: a parameter a user can change carries no SBML ``name`` (COPASI and basico address quantities by
   name; a description there broke the cross-simulator test), so parameters are not given names.
+* References: every paper of ``data/references.yaml`` is cited by a parameter source, the table refuses
+  malformed entries, and in the composed model every parameter whose source cites a paper of the table
+  carries a ``bqbiol:isDescribedBy`` term with that paper's DOI (or PubMed id), and no other parameter
+  does. These terms are references, not identities: the MIRIAM counts below leave them out.
 * README.md states the composed model's annotation counts as computed here.
 
 Each parameter's description and source in its notes are checked by
@@ -19,13 +23,16 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import libsbml
 import pytest
 
 from pybrainbone import available_models, compile_model
-from pybrainbone.model_text import module_description, read_module
+from pybrainbone.errors import ModelBuildError
+from pybrainbone.model_text import flat_parameter_records, module_description, read_module
 from pybrainbone.paths import model_path
+from pybrainbone.references import load_references, model_sources
 from pybrainbone.sbml_transforms import project_metadata
 from tests.conftest import REPO
 
@@ -79,6 +86,8 @@ URI_FORMS = {
     "drugbank": r"drugbank:DB\d{5}",
 }
 URI = re.compile(r"http://identifiers\.org/(?:" + "|".join(URI_FORMS.values()) + ")")
+#: The form of a bqbiol:isDescribedBy reference: a DOI or a PubMed id.
+REFERENCE_URI = re.compile(r"https://identifiers\.org/(?:doi:10\.\d{4,9}/\S+|pubmed:[1-9]\d*)")
 
 
 _DOCUMENTS: dict[str, libsbml.SBMLDocument] = {}  # a Model lives only as long as its document
@@ -99,14 +108,23 @@ def _elements(model: libsbml.Model) -> list[libsbml.SBase]:
     ]
 
 
-def _uris(element: libsbml.SBase) -> list[str]:
-    terms = element.getCVTerms() or []
+def _is_reference(term: libsbml.CVTerm) -> bool:
+    return bool(
+        term.getQualifierType() == libsbml.BIOLOGICAL_QUALIFIER
+        and term.getBiologicalQualifierType() == libsbml.BQB_IS_DESCRIBED_BY
+    )
+
+
+def _uris(element: libsbml.SBase, *, references: bool = False) -> list[str]:
+    """The element's identity URIs (or, with ``references``, its bqbiol:isDescribedBy URIs)."""
+    terms = [t for t in element.getCVTerms() or [] if _is_reference(t) == references]
     return [term.getResourceURI(i) for term in terms for i in range(term.getNumResources())]
 
 
 def _has_identity(element: libsbml.SBase | None) -> bool:
     return element is not None and any(
-        t.getQualifierType() == libsbml.BIOLOGICAL_QUALIFIER for t in element.getCVTerms() or []
+        t.getQualifierType() == libsbml.BIOLOGICAL_QUALIFIER and not _is_reference(t)
+        for t in element.getCVTerms() or []
     )
 
 
@@ -168,8 +186,10 @@ def test_every_species_state_and_main_signal_has_a_miriam_identity(name: str) ->
 
 @pytest.mark.parametrize("name", MODELS)
 def test_identifiers_org_uris_are_well_formed(name: str) -> None:
-    uris = [(e.getId(), uri) for e in _elements(_model(name)) for uri in _uris(e)]
-    bad = [(element, uri) for element, uri in uris if not URI.fullmatch(uri)]
+    elements = _elements(_model(name))
+    uris = [(e.getId(), uri, URI) for e in elements for uri in _uris(e)]
+    uris += [(e.getId(), uri, REFERENCE_URI) for e in elements for uri in _uris(e, references=True)]
+    bad = [(element, uri) for element, uri, form in uris if not form.fullmatch(uri)]
     assert not bad, f"{name}: malformed or unexpected identifiers.org URIs: {bad}"
 
 
@@ -229,3 +249,115 @@ def test_readme_states_the_composed_models_annotation_counts() -> None:
     sbo = f"{found.with_sbo} of {found.constant_parameters} constant parameters have SBO terms"
     assert expected in readme, f"README.md should say: {expected}"
     assert sbo in readme, f"README.md should say: {sbo}"
+
+
+# --- references (data/references.yaml) -------------------------------------------------------------
+
+#: Sources that give an assumed or derived value cite no paper for it (pybrainbone.references).
+NOT_A_CITATION = re.compile(r"\s*(?:assumed|derived|source: derived)", re.IGNORECASE)
+
+
+def test_the_reference_table_loads_and_every_paper_is_cited_by_a_parameter_source() -> None:
+    table = load_references(REPO / "data" / "references.yaml", sources=model_sources())
+    assert len(table) >= 20
+    for key, paper in table.items():
+        assert paper.doi or paper.pmid, key
+        assert paper.verified_at.startswith("http"), (
+            f"{key}: verified_at is the page the identifier was read on"
+        )
+        assert paper.cited_as and paper.title and paper.journal and paper.year > 1900, key
+    assert len({p.uri for p in table.values()}) == len(table)
+
+
+_ENTRY = (
+    "{key}:\n  citation: Toy 2001 J Toy 1:1\n  cited_as: ['{cited}']\n  title: A toy\n  year: 2001\n"
+    "  journal: J Toy\n  {identifier}\n  verified_at: https://example.org/toy\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        (
+            [dict(key="toy2001", cited="Karin et al. 2020", identifier="doi: https://doi.org/10.1/x")],
+            r"references\.yaml: reference 'toy2001': 'https://doi.org/10.1/x' is not a DOI",
+        ),
+        (
+            [
+                dict(key="toy2001", cited="Karin et al. 2020", identifier="doi: 10.1000/one"),
+                dict(key="toy2001", cited="Baldock 2002", identifier="doi: 10.1000/two"),
+            ],
+            r"references\.yaml:\d+: not valid YAML: .*duplicate key 'toy2001'",
+        ),
+        (
+            [dict(key="toy2001", cited="Nobody 1999 J None 1:1", identifier="doi: 10.1000/toy")],
+            r"references\.yaml: reference 'toy2001' is cited by no parameter source of the model files",
+        ),
+        (
+            [dict(key="toy2001", cited="Karin et al. 2020", identifier="note: no identifier")],
+            r"references\.yaml: reference 'toy2001': give its doi or pmid",
+        ),
+        (
+            [
+                dict(key="toy2001", cited="Karin et al. 2020", identifier="doi: 10.1000/same"),
+                dict(key="toy2002", cited="Baldock 2002", identifier="doi: 10.1000/SAME"),
+            ],
+            r"reference 'toy2002': DOI '10.1000/same' is already that of 'toy2001'",
+        ),
+    ],
+    ids=["bad-doi", "duplicate-key", "cited-by-no-source", "no-identifier", "same-paper-twice"],
+)
+def test_the_reference_table_refuses_bad_entries(
+    tmp_path: Path, entries: list[dict[str, str]], message: str
+) -> None:
+    path = tmp_path / "references.yaml"
+    path.write_text("".join(_ENTRY.format(**e) for e in entries), encoding="utf-8")
+    with pytest.raises(ModelBuildError, match=message) as caught:
+        load_references(path, sources=model_sources())
+    assert "\n" not in str(caught.value)
+
+
+def _expected_references(name: str) -> dict[str, set[str]]:
+    """Parameter id -> URIs of the table's papers its source cites (recomputed here from the table)."""
+    table = load_references()
+    records = flat_parameter_records(name)
+    expected = {}
+    for parameter in _model(name).getListOfParameters():
+        record = records.get(parameter.getId())
+        if record is None or NOT_A_CITATION.match(record.source):
+            continue
+        uris = {p.uri for p in table.values() if any(c in record.source for c in p.cited_as)}
+        if uris:
+            expected[parameter.getId()] = uris
+    return expected
+
+
+def test_the_composed_models_parameters_are_described_by_the_papers_their_sources_cite() -> None:
+    expected = _expected_references(COMPOSED)
+    found = {p.getId(): set(_uris(p, references=True)) for p in _model(COMPOSED).getListOfParameters()}
+    found = {pid: uris for pid, uris in found.items() if uris}
+    missing = {pid: sorted(uris - found.get(pid, set())) for pid, uris in expected.items()}
+    missing = {pid: uris for pid, uris in missing.items() if uris}
+    assert not missing, (
+        f"{COMPOSED}: parameters without the isDescribedBy references of their sources: {missing}"
+    )
+    extra = sorted(set(found) - set(expected))
+    assert not extra, (
+        f"{COMPOSED}: isDescribedBy references on parameters whose sources cite no paper: {extra}"
+    )
+    assert found == expected
+    assert compile_model(COMPOSED).validation.ok
+
+
+def test_readme_states_how_many_parameters_carry_a_reference() -> None:
+    expected = _expected_references(COMPOSED)
+    papers = len(load_references())
+    readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    sentence = (
+        f"{len(expected)} parameters carry a `bqbiol:isDescribedBy` reference to one of the {papers} papers "
+        "in `data/references.yaml`"
+    )
+    assert sentence in readme, f"README.md should say: {sentence}"
+    assert len(set().union(*expected.values())) == papers, (
+        "every paper of the table is cited in the composition"
+    )
