@@ -84,6 +84,31 @@ def test_remodelling_space_closes_after_resorption_falls(site: Simulator) -> Non
     )
 
 
+def test_modelling_based_formation_adds_bone_at_the_excess_osteoblast_capacity(site: Simulator) -> None:
+    # Resorption at the reference keeps the remodelling space at RS_ref, so the refilling is rho V_ref; with
+    # osteoblast activity 1 + a the excess capacity is rho V_ref a, of which f_MBF forms bone on quiescent
+    # surfaces: bone volume (osteoid + mineralised) rises linearly, BV - 100 = 100 f_MBF rho a t, from t = 0.
+    p = site.parameters()["value"]
+    f, a = 0.15, 1.5
+    course = site.simulate(
+        end=730.5, points=9, changes={"formation_in": 1 + a, "f_MBF": f, "w_surface": 0}, selections=["BV", "RS"]
+    )
+    t = course.index.to_numpy()
+    np.testing.assert_allclose(course["BV"] - 100, 100 * f * p["rho"] * a * t, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(course["RS"], p["rho"] * 100 / p["k_F"], rtol=1e-9)
+
+
+def test_no_modelling_based_formation_while_refilling_uses_the_osteoblasts(site: Simulator) -> None:
+    # Osteoblast activity below what the open cavities take (resorption x 2 opens more of them, whose
+    # refilling only grows from the reference; formation x 0.8) leaves nothing for quiescent surfaces
+    # whatever f_MBF: the same course as without it.
+    changes = {"resorption_in": 2.0, "formation_in": 0.8, "w_surface": 0}
+    without = site.simulate(end=1826.25, points=6, changes={**changes, "f_MBF": 0}, selections=["BV", "BMD"])
+    with_mbf = site.simulate(end=1826.25, points=6, changes={**changes, "f_MBF": 0.5}, selections=["BV", "BMD"])
+    np.testing.assert_allclose(with_mbf.to_numpy(), without.to_numpy(), rtol=1e-9)
+    assert site.parameters().loc["f_MBF", "value"] == 0  # off in the module; the sites set their own
+
+
 def test_bone_lost_to_a_negative_balance_stays_lost(site: Simulator) -> None:
     # Two years of resorption > formation with a per-cycle deficit (g_BMU > 0), then back to the reference.
     # Afterwards the open cavities refill (V gains RS - RS_ref) but the deficit stays: analytically, with no

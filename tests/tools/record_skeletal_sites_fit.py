@@ -8,10 +8,10 @@ from pybrainbone.simulator import Simulator
 
 
 def main() -> None:
-    fitted = ["denosumab_freedom_sites_fit", "zoledronate_sites_fit"]
-    held = ["menopause_swan_fit", "teriparatide_neer_sites_fit"]
+    fitted = ["denosumab_freedom_sites_fit", "zoledronate_sites_fit", "teriparatide_neer_sites_fit"]
+    held = ["menopause_swan_fit", "romosozumab_mcclung_sites_fit"]
     specs = [load_experiment(f"experiments/{s}.yaml") for s in fitted + held]
-    lik = build_likelihood(specs, ["spine_rho", "hip_rho"])
+    lik = build_likelihood(specs, ["spine_rho", "hip_rho", "spine_f_MBF"])
     sim = Simulator("brain_bone_axis")
     x = lik.nominal()
     table = lik.fit_table(sim, x)
@@ -20,6 +20,7 @@ def main() -> None:
         "source": "pybrainbone calibrate (docs/calibration.md, 'Skeletal sites'): spine_rho and hip_rho "
         "estimated "
         "one at a time on denosumab_freedom_sites_fit and zoledronate_sites_fit (41-point profile scans), "
+        "spine_f_MBF on teriparatide_neer_sites_fit (21-point grid profile, 2 zooms), "
         "written back with pybrainbone apply-estimates; values recorded at the shipped model by "
         "this file's test (model values are seeded-regression numbers: rel 1e-6)",
         "estimates": {n: float(10**v) for n, v in zip(lik.names, x, strict=True)},
