@@ -72,7 +72,7 @@ def main() -> None:
         spec = load_experiment(ROOT / "experiments" / "denosumab_freedom_fit.yaml")
         run(
             "FREEDOM hip BMD (brain_bone_axis, Dmab_chi_dmab)",
-            build_likelihood([spec], ["Dmab_chi_dmab=0.001:0.2"]),
+            build_likelihood([spec], ["Dmab_chi_dmab=0.1:10"]),
             args,
         )
 

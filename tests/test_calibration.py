@@ -256,6 +256,6 @@ def test_cli_calibrate_and_export(
 @pytest.mark.slow_calibration
 def test_freedom_calibration_of_denosumab_accessibility(tmp_path: Path) -> None:
     spec = load_experiment(REPO / "experiments" / "denosumab_freedom_fit.yaml")
-    likelihood = build_likelihood([spec], ["Dmab_chi_dmab=0.001:0.2"])
+    likelihood = build_likelihood([spec], ["Dmab_chi_dmab=0.1:10"])
     fit = estimate(likelihood, starts=2)
     assert fit.fvals[fit.best] < likelihood.nll(Simulator(likelihood.model), likelihood.nominal())
