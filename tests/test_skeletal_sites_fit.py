@@ -70,7 +70,7 @@ def _site_chi2(table: pd.DataFrame) -> dict[str, float]:
 def test_the_shipped_turnover_is_each_sites_optimum(likelihood: Likelihood, simulator: Simulator) -> None:
     assert likelihood.sample(likelihood.nominal()) == pytest.approx(RECORDED["estimates"], rel=1e-12)
     shipped = _site_chi2(likelihood.fit_table(simulator))
-    for factor in (0.8, 1.2):  # outside both profile intervals (spine -4 % .. +3 %, hip -10 % .. +2 %)
+    for factor in (0.8, 1.2):  # outside both profile intervals (spine -3 % .. +3 %, hip -6 % .. +6 %)
         moved = _site_chi2(likelihood.fit_table(simulator, _moved(likelihood, ["spine_rho", "hip_rho"], factor)))
         for site in ("spine", "hip"):
             assert moved[site] > shipped[site] + 3.84, (site, factor, moved, shipped)  # outside the 95 % CI
@@ -81,15 +81,16 @@ def test_the_shipped_modelling_based_formation_is_the_teriparatide_optimum(
 ) -> None:
     table = likelihood.fit_table(simulator)
     shipped = _anabolic_chi2(table)
-    assert shipped < 1.0  # one fraction gives both doses' gains (model 8.9 and 13.0 vs 9 and 13 points)
-    for factor in (0.8, 1.2):  # outside the profile interval (-12 % .. +11 %)
+    assert shipped < 2.0  # one fraction gives both doses' gains (model 8.1 and 13.5 vs 9 and 13 points)
+    for factor in (0.8, 1.2):  # outside the profile interval (-12 % .. +12 %)
         moved = _anabolic_chi2(likelihood.fit_table(simulator, _moved(likelihood, ["spine_f_MBF"], factor)))
         assert moved > shipped + 3.84, (factor, moved, shipped)
-    # Modelling-based formation is 0 under antiresorptives: their rows do not move with it (to 1e-3
-    # points: brief excesses in the weeks after a dose and CVODE's error control move them by ~3e-5).
+    # Under antiresorptives the osteoblasts have almost nothing left beyond the refilling: halving the
+    # fraction moves those rows by less than 0.1 points (0.07 at the spine after 8 years of denosumab,
+    # when formation lags the suppressed resorption near the end of a dosing interval).
     off = likelihood.fit_table(simulator, _moved(likelihood, ["spine_f_MBF"], 0.5))
     sites = table["experiment"].isin(FITTED)
-    np.testing.assert_allclose(off[sites]["model"], table[sites]["model"], rtol=0, atol=1e-3)
+    np.testing.assert_allclose(off[sites]["model"], table[sites]["model"], rtol=0, atol=0.1)
 
 
 def test_fitted_and_held_back_values_are_the_recorded_ones(
@@ -106,13 +107,14 @@ def test_fitted_and_held_back_values_are_the_recorded_ones(
     assert len(predicted) == len(RECORDED["held_back"])
     for value, recorded in zip(predicted, RECORDED["held_back"], strict=True):
         assert value == pytest.approx(recorded["model"], rel=1e-6, abs=1e-9)
-    # What docs/calibration.md says of them: SWAN's spine loss over-predicted by the site (the core's
-    # menopausal resorption rise is about twice Garnero's); the femoral neck on teriparatide (hip site)
-    # and romosozumab's spine gain predicted within about 1.5 sigma; McClung's 12-month teriparatide gain
-    # under-predicted (the site's gain comes later than the trial's).
+    # What docs/calibration.md says of them: with denosumab's accessibility estimated from the label's CTX
+    # (Dmab_chi_dmab 1.5) the sites turn over more slowly, and SWAN's losses are under-predicted by them
+    # (the core's menopausal resorption rise is about twice Garnero's, the turnover set by the drugs); the
+    # femoral neck on teriparatide (hip site) is predicted within about 1 sigma; romosozumab's and
+    # McClung's 12-month teriparatide spine gains are under-predicted (the site's gain comes later).
     by = {(r["experiment"], r["observable"], r["condition"]): r["model"] for r in RECORDED["held_back"]}
-    assert -17 < by["menopause_swan_fit", "BMD_lumbar_spine", "window_fmp_m5_p5"] < -13
-    assert 2.5 < by["teriparatide_neer_sites_fit", "BMD_femoral_neck", "tptd20"] < 5.5
-    assert 4.5 < by["teriparatide_neer_sites_fit", "BMD_femoral_neck", "tptd40"] < 7.5
-    assert 8 < by["romosozumab_mcclung_sites_fit", "BMD_lumbar_spine", "romo210_qm"] < 12
+    assert -10 < by["menopause_swan_fit", "BMD_lumbar_spine", "window_fmp_m5_p5"] < -5
+    assert 2.5 < by["teriparatide_neer_sites_fit", "BMD_femoral_neck", "tptd20"] < 4.5
+    assert 5 < by["teriparatide_neer_sites_fit", "BMD_femoral_neck", "tptd40"] < 7
+    assert 3 < by["romosozumab_mcclung_sites_fit", "BMD_lumbar_spine", "romo210_qm"] < 7
     assert 2 < by["romosozumab_mcclung_sites_fit", "BMD_lumbar_spine", "teriparatide"] < 5.5
