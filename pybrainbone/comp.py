@@ -366,7 +366,7 @@ def hierarchical_sbml(name: str = "brain_bone_axis", directory: Path | None = No
     >>> replaced.getSubmodelRef(), replaced.getPortRef()
     ('core', 'f_PTH')
     >>> round(top.getParameter("hip_rho").getValue() * 365.25, 4)  # a submodel value the composition sets
-    0.0763
+    0.0351
     """
     directory = (directory or models_dir()).resolve()
     # Keyed by content, as compile_model: an unchanged composition is written once per process.
@@ -407,7 +407,7 @@ def flatten_hierarchical_sbml(text: str, *, flat_ids: bool = True) -> str:
     >>> libsbml.formulaToL3String(model.getRuleByVariable("core_f_PTH").getMath())
     'MINERAL_F_PTH^on_mineral'
     >>> [round(model.getParameter(f"{site}_rho").getValue() * 365.25, 4) for site in ("hip", "spine")]
-    [0.0763, 0.1706]
+    [0.0351, 0.0779]
     """
     document = libsbml.readSBMLFromString(text)
     top = document.getModel()

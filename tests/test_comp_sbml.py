@@ -118,9 +118,11 @@ def test_the_composition_lives_in_the_top_model(axis: tuple[CompiledModel, str, 
     stand_in = top.getParameter("HPA_cortisol_rel").getPlugin("comp").getReplacedBy()
     assert (stand_in.getSubmodelRef(), stand_in.getPortRef()) == ("HPA", "cortisol_rel")
     overrides = {
-        "hip_rho": 2.089e-4,
+        "hip_rho": 9.603e-5,
         "hip_w_surface": 0.0,
-        "spine_rho": 4.672e-4,
+        "hip_f_MBF": 0.3248,
+        "spine_rho": 2.132e-4,
+        "spine_f_MBF": 0.3248,
         "PRL_w_e2_local": 0.0,
         "SENSORY_w_sns_local": 0.0,
     }

@@ -91,7 +91,10 @@ def test_modelling_based_formation_adds_bone_at_the_excess_osteoblast_capacity(s
     p = site.parameters()["value"]
     f, a = 0.15, 1.5
     course = site.simulate(
-        end=730.5, points=9, changes={"formation_in": 1 + a, "f_MBF": f, "w_surface": 0}, selections=["BV", "RS"]
+        end=730.5,
+        points=9,
+        changes={"formation_in": 1 + a, "f_MBF": f, "w_surface": 0},
+        selections=["BV", "RS"],
     )
     t = course.index.to_numpy()
     np.testing.assert_allclose(course["BV"] - 100, 100 * f * p["rho"] * a * t, rtol=1e-7, atol=1e-9)
@@ -104,7 +107,9 @@ def test_no_modelling_based_formation_while_refilling_uses_the_osteoblasts(site:
     # whatever f_MBF: the same course as without it.
     changes = {"resorption_in": 2.0, "formation_in": 0.8, "w_surface": 0}
     without = site.simulate(end=1826.25, points=6, changes={**changes, "f_MBF": 0}, selections=["BV", "BMD"])
-    with_mbf = site.simulate(end=1826.25, points=6, changes={**changes, "f_MBF": 0.5}, selections=["BV", "BMD"])
+    with_mbf = site.simulate(
+        end=1826.25, points=6, changes={**changes, "f_MBF": 0.5}, selections=["BV", "BMD"]
+    )
     np.testing.assert_allclose(with_mbf.to_numpy(), without.to_numpy(), rtol=1e-9)
     assert site.parameters().loc["f_MBF", "value"] == 0  # off in the module; the sites set their own
 

@@ -23,6 +23,7 @@ from pybrainbone import PyBrainBoneError, SimulationError
 from pybrainbone.cli import main
 from pybrainbone.experiments.runner import Runner
 from pybrainbone.experiments.spec import Experiment
+from pybrainbone.model_text import declared_ids
 from pybrainbone.sensitivity import (
     DaskEngine,
     ProcessEngine,
@@ -459,6 +460,8 @@ def test_sampled_steady_states_of_the_whole_model_are_at_rest(monkeypatch: pytes
     monkeypatch.delenv("PYBRAINBONE_MODELS", raising=False)  # the toy directory would hide the real models
 
     sim = Simulator("brain_bone_axis")
+    held = set(declared_ids("brain_bone_axis", "accumulates"))
+    assert held == {"spine_V_m_rel", "hip_V_m_rel", "trab_V_m_rel"}
     table = sim.parameters()["value"]
     rng = np.random.default_rng(3)
     movable = [p for p, v in table.items() if v > 0 and not str(p).startswith(("link_", "on_", "t_"))]
@@ -466,6 +469,10 @@ def test_sampled_steady_states_of_the_whole_model_are_at_rest(monkeypatch: pytes
         chosen = rng.choice(movable, size=20, replace=False)
         changes = {str(p): float(table[p]) * float(rng.uniform(0.8, 1.2)) for p in chosen}
         state = sim.steady_state(changes)
-        rates = sim.rates({**changes, **{s: float(state[s]) for s in sim.state_ids}}).to_numpy()
-        x = state[sim.state_ids].to_numpy()
-        assert np.all(np.abs(rates) <= 1e-10 * np.maximum(np.abs(x), 1e-12))
+        rates = sim.rates({**changes, **{s: float(state[s]) for s in sim.state_ids}})
+        # Held states (// @accumulates: the sites' mineralised bone volume) have no restoring force: where
+        # a sample leaves the core's formation above its resorption, modelling-based formation keeps
+        # adding bone, and a steady state holds them where they stand (pybrainbone/steady_state.py).
+        free = [s for s in sim.state_ids if s not in held]
+        x = state[free].to_numpy()
+        assert np.all(np.abs(rates[free].to_numpy()) <= 1e-10 * np.maximum(np.abs(x), 1e-12))

@@ -9,7 +9,7 @@ from pybrainbone.simulator import Simulator
 
 def main() -> None:
     fitted = ["denosumab_freedom_sites_fit", "zoledronate_sites_fit", "teriparatide_neer_sites_fit"]
-    held = ["menopause_swan_fit", "romosozumab_mcclung_sites_fit"]
+    held = ["menopause_swan_fit", "romosozumab_mcclung_sites_fit", "data_switch_sites_fit"]
     specs = [load_experiment(f"experiments/{s}.yaml") for s in fitted + held]
     lik = build_likelihood(specs, ["spine_rho", "hip_rho", "spine_f_MBF"])
     sim = Simulator("brain_bone_axis")
