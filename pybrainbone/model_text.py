@@ -427,3 +427,27 @@ def declared_ids(name: str, key: str, directory: Path | None = None) -> tuple[st
     for instance, module in text.instances.items():
         found += [f"{instance}_{v}" for v in declared_ids(module, key, text.path.parent)]
     return tuple(found)
+
+
+def instance_prefixes(name: str, module: str, directory: Path | None = None) -> tuple[str, ...]:
+    """Prefixes under which the ids of ``module`` appear in the flat namespace of ``name``.
+
+    ``""`` when ``name`` is ``module`` itself; ``"<instance>_"`` (nested: ``"A_B_"``) for every instance of
+    it in the composition tree.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> folder = Path(tmp.name)
+    >>> _ = (folder / "cell.ant").write_text("model cell()\\n  k = 2 per_day  // turnover. Assumed: test\\nend\\n")
+    >>> _ = (folder / "tissue.ant").write_text('import "cell.ant"\\nmodel tissue()\\n  A: cell()\\n  B: cell()\\nend\\n')
+    >>> instance_prefixes("tissue", "cell", folder), instance_prefixes("cell", "cell", folder)
+    (('A_', 'B_'), ('',))
+    >>> tmp.cleanup()
+    """
+    text = read_module(name, directory)
+    found = [""] if name == module else []
+    for instance, sub in text.instances.items():
+        found += [f"{instance}_{prefix}" for prefix in instance_prefixes(sub, module, text.path.parent)]
+    return tuple(found)

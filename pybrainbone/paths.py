@@ -88,6 +88,23 @@ def references_file() -> Path:
     return _PACKAGE_DIR.parent / "data" / "references.yaml"
 
 
+def organisms_file() -> Path:
+    """``data/organisms.yaml`` of the checkout (or the installed copy): parameter values measured per species.
+
+    Examples
+    --------
+    >>> organisms_file().name, organisms_file().is_file()
+    ('organisms.yaml', True)
+    """
+    for path in (
+        _PACKAGE_DIR.parent / "data" / "organisms.yaml",
+        _PACKAGE_DIR / "_data" / "organisms.yaml",
+    ):
+        if path.is_file():
+            return path
+    return _PACKAGE_DIR.parent / "data" / "organisms.yaml"
+
+
 def cache_dir() -> Path:
     """Build cache for compiled SBML (``PYBRAINBONE_CACHE``, else ``$XDG_CACHE_HOME/pybrainbone``).
 
