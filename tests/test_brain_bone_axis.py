@@ -64,7 +64,7 @@ def test_ports_are_products_of_the_pathway_factors(axis: Simulator) -> None:
     for port, modules in expected.items():
         found = set(re.findall(r"(\w+?)_F_" + port[2:], rules[f"core_{port}"]))
         assert found == modules, f"{port}: {found}"
-    assert len(link_switches(axis)) == 30
+    assert len(link_switches(axis)) == 32
 
 
 def test_reference_is_a_steady_state(axis: Simulator) -> None:
@@ -85,6 +85,14 @@ def test_switching_one_pathway_off_keeps_the_healthy_steady_state(axis: Simulato
 def test_switching_any_link_off_keeps_the_healthy_steady_state(axis: Simulator) -> None:
     for link in link_switches(axis):
         assert max_rate(axis, {link: 0.0}) < 1e-11, link
+
+
+def test_switching_any_link_on_keeps_the_healthy_steady_state(axis: Simulator) -> None:
+    # The links that are off by default (contested: leptin -> NPY, IL-6 -> HPA, the mechanostat) too.
+    off = [link for link in link_switches(axis) if axis.parameters().loc[link, "value"] == 0.0]
+    assert {"link_leptin_npy", "link_il6_hpa", "link_bone_ocy"} <= set(off)
+    for link in link_switches(axis):
+        assert max_rate(axis, {link: 1.0}) < 1e-11, link
 
 
 def test_all_pathways_off_leaves_the_bone_core_alone(axis: Simulator) -> None:

@@ -70,11 +70,13 @@ def test_edges_say_whether_their_switch_is_on_by_default(edges) -> None:  # type
     # Hypothesis edges stay in the map but are flagged off (leptin -> NPY: Baldock 2005, distinct pathways).
     # Orexin -> leptin gives the opposite net sign to Wei 2014 in the composition, so it is off too.
     off = edges[~edges.on & (edges.kind == "link")]
-    # The osteocyte mechanostat (bone mass -> sclerostin) is a hypothesis, off by default.
+    # The osteocyte mechanostat (bone mass -> sclerostin) is a hypothesis, off by default; so is IL-6 -> HPA
+    # (acute IL-6 raises ACTH, chronic inflammation does not raise cortisol for its IL-6).
     assert set(zip(off.source, off.target, strict=True)) == {
         ("SNS", "NPY"),
         ("OREXIN", "SNS"),
         ("core", "OCY"),
+        ("IMMUNE", "HPA"),
     }
     # The male axis reaches the ports only in a male run (on_hpgm = 1).
     ports_off = edges[~edges.on & (edges.kind == "port")]
