@@ -440,8 +440,9 @@ def instance_prefixes(name: str, module: str, directory: Path | None = None) -> 
     >>> import tempfile
     >>> tmp = tempfile.TemporaryDirectory()
     >>> folder = Path(tmp.name)
-    >>> _ = (folder / "cell.ant").write_text("model cell()\\n  k = 2 per_day  // turnover. Assumed: test\\nend\\n")
-    >>> _ = (folder / "tissue.ant").write_text('import "cell.ant"\\nmodel tissue()\\n  A: cell()\\n  B: cell()\\nend\\n')
+    >>> _ = (folder / "cell.ant").write_text("model cell()\\n  k = 2 per_day  // turnover\\nend\\n")
+    >>> tissue = 'import "cell.ant"\\nmodel tissue()\\n  A: cell()\\n  B: cell()\\nend\\n'
+    >>> _ = (folder / "tissue.ant").write_text(tissue)
     >>> instance_prefixes("tissue", "cell", folder), instance_prefixes("cell", "cell", folder)
     (('A_', 'B_'), ('',))
     >>> tmp.cleanup()

@@ -97,8 +97,10 @@ def _species_value(organism_name: str, key: Any, entry: Any, origin: str) -> Spe
     unknown = sorted(set(entry) - set(_ENTRY_FIELDS))
     missing = [f for f in _ENTRY_FIELDS if f not in entry]
     if unknown or missing:
-        raise ModelBuildError(f"{where}: fields must be exactly {', '.join(_ENTRY_FIELDS)} "
-                              f"(unknown: {unknown or 'none'}, missing: {missing or 'none'})")
+        raise ModelBuildError(
+            f"{where}: fields must be exactly {', '.join(_ENTRY_FIELDS)} "
+            f"(unknown: {unknown or 'none'}, missing: {missing or 'none'})"
+        )
     value = entry["value"]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ModelBuildError(f"{where}: value must be a finite number, got {value!r}")
@@ -111,8 +113,14 @@ def _species_value(organism_name: str, key: Any, entry: Any, origin: str) -> Spe
         raise ModelBuildError(f"{where}: there is no module {module!r} in models/") from None
     if parameter not in records:
         raise ModelBuildError(f"{where}: module {module!r} has no parameter {parameter!r}")
-    return SpeciesValue(organism_name, module, parameter, float(value), entry["unit"].strip(),
-                        " ".join(entry["source"].split()))
+    return SpeciesValue(
+        organism_name,
+        module,
+        parameter,
+        float(value),
+        entry["unit"].strip(),
+        " ".join(entry["source"].split()),
+    )
 
 
 def load_species_values(path: Path | None = None) -> Mapping[str, Mapping[str, SpeciesValue]]:
@@ -132,7 +140,7 @@ def load_species_values(path: Path | None = None) -> Mapping[str, Mapping[str, S
     ...     _ = bad.write_text("mouse:\\n  sns.no_such: {value: 1, unit: per_day, source: x}\\n")
     ...     load_species_values(bad)
     Traceback (most recent call last):
-    pybrainbone.errors.ModelBuildError: ...organisms.yaml: mouse.sns.no_such: module 'sns' has no parameter 'no_such'
+    pybrainbone.errors.ModelBuildError: ...: mouse.sns.no_such: module 'sns' has no parameter 'no_such'
     """
     path = path or organisms_file()
     return _load_species_values(path, path.stat().st_mtime_ns)
@@ -147,10 +155,14 @@ def _load_species_values(path: Path, _mtime: int) -> Mapping[str, Mapping[str, S
     out: dict[str, Mapping[str, SpeciesValue]] = {}
     for name, entries in data.items():
         if name == "human":
-            raise ModelBuildError(f"{origin}: human: the models' own values are the human reference; "
-                                  "change a human value in its model file, with its source")
+            raise ModelBuildError(
+                f"{origin}: human: the models' own values are the human reference; "
+                "change a human value in its model file, with its source"
+            )
         if name not in ORGANISMS:
-            raise ModelBuildError(f"{origin}: unknown organism {name!r}; known presets: {', '.join(ORGANISMS)}")
+            raise ModelBuildError(
+                f"{origin}: unknown organism {name!r}; known presets: {', '.join(ORGANISMS)}"
+            )
         if not isinstance(entries, dict):
             raise ModelBuildError(f"{origin}: {name}: expected a mapping module.parameter -> entry")
         values = {str(k): _species_value(name, k, v, origin) for k, v in entries.items()}

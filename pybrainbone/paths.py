@@ -71,6 +71,14 @@ def citation_file() -> Path:
     return _PACKAGE_DIR.parent / "CITATION.cff"
 
 
+def _data_file(name: str) -> Path:
+    """``data/<name>`` of the checkout, else the installed copy (``_data/<name>``), else the checkout's."""
+    for path in (_PACKAGE_DIR.parent / "data" / name, _PACKAGE_DIR / "_data" / name):
+        if path.is_file():
+            return path
+    return _PACKAGE_DIR.parent / "data" / name
+
+
 def references_file() -> Path:
     """``data/references.yaml`` of the checkout (or the installed copy): the papers the model sources cite.
 
@@ -79,13 +87,7 @@ def references_file() -> Path:
     >>> references_file().name, references_file().is_file()
     ('references.yaml', True)
     """
-    for path in (
-        _PACKAGE_DIR.parent / "data" / "references.yaml",
-        _PACKAGE_DIR / "_data" / "references.yaml",
-    ):
-        if path.is_file():
-            return path
-    return _PACKAGE_DIR.parent / "data" / "references.yaml"
+    return _data_file("references.yaml")
 
 
 def organisms_file() -> Path:
@@ -96,13 +98,7 @@ def organisms_file() -> Path:
     >>> organisms_file().name, organisms_file().is_file()
     ('organisms.yaml', True)
     """
-    for path in (
-        _PACKAGE_DIR.parent / "data" / "organisms.yaml",
-        _PACKAGE_DIR / "_data" / "organisms.yaml",
-    ):
-        if path.is_file():
-            return path
-    return _PACKAGE_DIR.parent / "data" / "organisms.yaml"
+    return _data_file("organisms.yaml")
 
 
 def cache_dir() -> Path:

@@ -87,11 +87,15 @@ def test_stress_start_time_and_recovery(sim: Simulator) -> None:
 
 
 @pytest.mark.parametrize(("il6_fold", "acth_pg_per_ml"), [(56.0, 150.0), (780.0, 255.0)])
-def test_il6_drives_acth_as_in_the_human_injection_study(sim: Simulator, il6_fold: float, acth_pg_per_ml: float) -> None:
+def test_il6_drives_acth_as_in_the_human_injection_study(
+    sim: Simulator, il6_fold: float, acth_pg_per_ml: float
+) -> None:
     # Tsigos 1997 (JCEM 82:4167; Neuroendocrinology 66:54): s.c. IL-6 3 and 10 ug/kg raised plasma IL-6 to
     # 290 and 4050 pg/mL peaks (56- and 780-fold the 5.19 pg/mL reference) and ACTH to 150 and 255 pg/mL at
     # 60 min. IL-6 as a step to its peak; ACTH 4.54 pg/mL per pM. Within 15 % (g_il6_crh fitted to both).
     acth = sim.simulate(end=1 / 24, points=2, changes={"IL6_in": il6_fold}, selections=["ACTH"])["ACTH"]
     assert float(acth.iloc[-1]) * 4.54 == pytest.approx(acth_pg_per_ml, rel=0.15)
-    off = sim.simulate(end=1 / 24, points=2, changes={"IL6_in": il6_fold, "w_il6_crh": 0}, selections=["ACTH"])
+    off = sim.simulate(
+        end=1 / 24, points=2, changes={"IL6_in": il6_fold, "w_il6_crh": 0}, selections=["ACTH"]
+    )
     assert float(off["ACTH"].iloc[-1]) == pytest.approx(4.0, rel=1e-9)

@@ -94,7 +94,9 @@ def test_beta2_agonism_lowers_macrophage_tnf_as_noradrenaline_does_in_human_mono
     # healthy human monocytes. At 1 uM the SNS module's beta2 occupancy is 0.0909, at reference 0.000999.
     lps = {"inflammation": 10.0}
     no_ne = imm.simulate(end=1, points=2, changes={**lps, "beta2_in": 0.0}, selections=["IL1", "TNF", "IL6"])
-    ne_1um = imm.simulate(end=1, points=2, changes={**lps, "beta2_in": 0.0909 / 0.000999}, selections=["IL1", "TNF", "IL6"])
+    ne_1um = imm.simulate(
+        end=1, points=2, changes={**lps, "beta2_in": 0.0909 / 0.000999}, selections=["IL1", "TNF", "IL6"]
+    )
     ratio = ne_1um.iloc[-1] / no_ne.iloc[-1]
     assert ratio["IL1"] == pytest.approx(0.43, abs=0.09)  # the macrophage product, the data's -57 +- 9 %
     assert 0.43 < ratio["TNF"] < 0.5  # T-cell TNF (30 % at reference) is not beta2-suppressed here

@@ -61,7 +61,7 @@ def test_bad_tables_are_refused_naming_the_entry(case: str, tmp_path: Path) -> N
     text, message = BAD_TABLES[case]
     path = tmp_path / "organisms.yaml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ModelBuildError, match="organisms.yaml") as error:
+    with pytest.raises(ModelBuildError, match=r"organisms\.yaml") as error:
         load_species_values(path)
     assert message in str(error.value)
 
@@ -75,7 +75,11 @@ def test_denosumab_acts_in_the_human_preset_and_not_in_rodents() -> None:
     # Kostenuik 2009: denosumab binds human, not murine RANKL, and does not suppress resorption in normal
     # mice or rats; the same 60 mg dose must then change nothing in a rodent preset.
     dose = {"Dmab_dose_dmab": 60.0, "Dmab_n_dmab": 1.0}
-    for name, low, high in (("human", 0.0, 0.5), ("mouse", 1.0 - 1e-9, 1.0 + 1e-9), ("rat", 1.0 - 1e-9, 1.0 + 1e-9)):
+    for name, low, high in (
+        ("human", 0.0, 0.5),
+        ("mouse", 1.0 - 1e-9, 1.0 + 1e-9),
+        ("rat", 1.0 - 1e-9, 1.0 + 1e-9),
+    ):
         sim = Simulator("brain_bone_axis", organism=name)
         ratio = _after(sim, dose, "core_CTX_rel", 30.0) / _after(sim, {}, "core_CTX_rel", 30.0)
         assert low < ratio < high, (name, ratio)
