@@ -80,7 +80,13 @@ class SpeciesValue:
 
     @property
     def key(self) -> str:
-        """``module.parameter``, as the table writes it."""
+        """``module.parameter``, as the table writes it.
+
+        Examples
+        --------
+        >>> load_species_values()["rat"]["hpa.g_cort"].key
+        'hpa.g_cort'
+        """
         return f"{self.module}.{self.parameter}"
 
 

@@ -110,7 +110,7 @@ def test_the_composition_lives_in_the_top_model(axis: tuple[CompiledModel, str, 
     document = libsbml.readSBMLFromString(axis[1])  # keep it: its model dies with it
     top, hpg = document.getModel(), document.getPlugin("comp").getModelDefinition("hpg")
     assert "cortisol_in" in {p.getIdRef() for p in hpg.getPlugin("comp").getListOfPorts()}
-    assert top.getNumRules() == 51  # every cross-link and port rule
+    assert top.getNumRules() == 53  # every cross-link and port rule
     assert top.getParameter("on_hpa").getValue() == 1.0
     assert top.getParameter("link_leptin_npy").getValue() == 0.0
     replaced = top.getParameter("HPG_cortisol_in").getPlugin("comp").getReplacedElement(0)
