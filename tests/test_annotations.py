@@ -45,6 +45,8 @@ NO_IDENTIFIER: dict[str, dict[str, str]] = {
         "BMD": "lumbar-spine areal BMD, % of reference: a measurement, no entity identifier",
         "BMD_hip": "total-hip areal BMD, % of reference: a measurement, no entity identifier",
         "BV": "trabecular bone volume, % of reference: a tissue quantity, no entity identifier",
+        "OM": "osteomorphs (McDonald 2021): no Cell Ontology term yet",
+        "OPG_ocy_rel": "young-osteocyte OPG source, relative to reference: a tissue quantity",
     },
     "bone_matrix": {
         "RS_rel": "remodelling space (open cavities): a tissue quantity",
