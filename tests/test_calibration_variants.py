@@ -108,6 +108,11 @@ def test_variant_files_and_changes_are_checked(tmp_path: Path) -> None:
         VariantError, match=r"no variant 'fsh' \(variants: reference, .*\); did you mean fsh_direct"
     ):
         load_variants(VARIANTS).select(["fsh"])
+    held = spec.model_copy(
+        update={"measurements": [m.model_copy(update={"held_back": True}) for m in spec.measurements]}
+    )
+    with pytest.raises(VariantError, match=r"no measurements to compare the variants on: all 24 rows"):
+        compare_variants([held], VariantSet(variants=[Variant(id="a")]), data=problem.data)
 
 
 def test_shipped_variants_name_parameters_of_the_composed_model() -> None:

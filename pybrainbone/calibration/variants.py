@@ -458,6 +458,12 @@ def compare_variants(  # long: checks, then one fit per variant
             raise VariantError(f"variant {variant.id} fixes {', '.join(fixed)}, which is also estimated")
         changed = [apply_variant(e, variant, ids) if e.measurements else e for e in experiments]
         likelihood = build_likelihood(changed, [*parameters, *variant.parameters], data=data, runner=runner)
+        if not likelihood.observations:  # AIC on no data would rank the variants by nothing
+            raise VariantError(
+                f"no measurements to compare the variants on: all {len(likelihood.predictions)} rows the "
+                "specs link are held back (predictions only); compare on a spec with rows that are not "
+                "held back, or report the predictions with `pybrainbone fit-report SPEC`"
+            )
         fits.append(
             _fit_variant(likelihood, variant, settings, engine, runner.simulator(likelihood.model.name))
         )
