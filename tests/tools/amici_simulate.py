@@ -28,6 +28,7 @@ def _call(obj, *names, args=()):
 
 
 def main(sbml: str, build: str, request_text: str, result: str) -> int:
+    import hashlib
     import os
 
     import numpy as np
@@ -40,7 +41,10 @@ def main(sbml: str, build: str, request_text: str, result: str) -> int:
 
     request = json.loads(request_text)
     name = Path(sbml).stem
-    out = Path(build) / name
+    # One build per SBML text, not per name: a cached build of an earlier version of the model would
+    # otherwise be simulated (and compared) instead of the file given.
+    digest = hashlib.sha256(Path(sbml).read_bytes()).hexdigest()[:16]
+    out = Path(build) / f"{name}-{digest}"
     start = time.perf_counter()
     if not (out / ".compiled").is_file():
         importer = amici.SbmlImporter(sbml)
