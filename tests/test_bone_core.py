@@ -39,6 +39,12 @@ def test_reference_parameters_are_the_solved_steady_state(core: Simulator) -> No
     params = core.parameters()["value"]
     for cell in ("OBp", "OBa", "OCa"):
         assert state[cell] == pytest.approx(params[f"{cell}_ref"], rel=1e-9)
+    # and the osteomorph variant's thresholds are the reference's RANKL-RANK signal (no fission at rest)
+    signals = core.simulate(1.0, 2, selections=["RANKL_RANK", "pi_act_OCp", "OM_fission_fraction"]).iloc[0]
+    assert signals["RANKL_RANK"] == pytest.approx(params["RANKL_RANK_ref"], rel=1e-9)
+    assert signals["pi_act_OCp"] == pytest.approx(params["pi_act_OCp_ref"], rel=1e-9)
+    fission = core.simulate(1.0, 2, changes={"OM_on": 1}, selections=["OM_fission_fraction"]).iloc[0]
+    assert fission["OM_fission_fraction"] < 1e-8
 
 
 def test_outputs_at_reference(core: Simulator) -> None:
