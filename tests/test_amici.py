@@ -1,7 +1,8 @@
 """Our SBML in AMICI (CVODES through generated C++): the same 10-year courses as libRoadRunner.
 
 AMICI builds from source and its pins are not ours, so it lives in its own venv (made once under the
-pytest cache, or ``$PYBRAINBONE_AMICI_VENV``) and is driven by ``tests/tools/amici_simulate.py``. Every
+pytest cache, or ``$PYBRAINBONE_AMICI_VENV``) and is driven by ``tests/tools/amici_simulate.py``, which
+keeps one compiled build per SBML text (so a changed model is always recompiled). Every
 model (the whole brain-bone axis and each module) is compiled there, simulated for 10 years from its
 reference state and, where it has ``HPG_OVX``, with ``HPG_OVX = 1`` (ovariectomy on day 1); every state
 is compared with libRoadRunner on the same SBML file (rtol 1e-6 of the state's own scale).
