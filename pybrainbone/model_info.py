@@ -39,7 +39,7 @@ class ModelInfo:
     >>> from pybrainbone.build import compile_model
     >>> info = ModelInfo.from_sbml(compile_model("bone_remodeling").sbml, "bone_remodeling")
     >>> info.species_ids
-    ('OBp', 'OBa', 'OCa')
+    ('OBp', 'OBa', 'OCa', 'OM')
     >>> info.units["OBa"], info.units["P_PTH_ext"], info.units["time"]
     ('pM', 'pM_per_day', 'day')
     >>> "RANKL" in info.output_ids, "RANKL" in info.parameter_ids  # computed by a rule: read, not set

@@ -101,8 +101,8 @@ class Plan:
     >>> plan = resolve(exp, Simulator("bone_remodeling"))
     >>> plan.model, plan.shared, len(plan.runs), plan.options.relative_tolerance
     ('bone_remodeling', {'P_OPG_ext': 10.0}, 4, 1e-09)
-    >>> sorted(plan.preset)[:3]  # the rat preset: faster bone-cell rates
-    ['A_OBa', 'A_OCa', 'D_OBp']
+    >>> {'A_OBa', 'A_OCa', 'D_OBp'} <= set(plan.preset)  # the rat preset: faster bone-cell rates
+    True
     """
 
     experiment: Experiment
