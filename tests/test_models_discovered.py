@@ -103,3 +103,60 @@ def test_the_sbml_carries_every_parameter_source_and_description(
         readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
         said = f"all {len(parameters)} changeable parameters are sourced and {described} described"
         assert said in readme, f"README.md should say: {said}"
+
+
+_RELATIONS = {
+    libsbml.AST_RELATIONAL_LT,
+    libsbml.AST_RELATIONAL_LEQ,
+    libsbml.AST_RELATIONAL_GT,
+    libsbml.AST_RELATIONAL_GEQ,
+}
+
+
+def _comparisons(node: libsbml.ASTNode) -> list[libsbml.ASTNode]:
+    """The relational parts of a trigger (through its and/or/not)."""
+    if node.getType() in _RELATIONS:
+        return [node]
+    return [part for i in range(node.getNumChildren()) for part in _comparisons(node.getChild(i))]
+
+
+def _mentions_time(node: libsbml.ASTNode) -> bool:
+    if node.getType() == libsbml.AST_NAME_TIME:
+        return True
+    return any(_mentions_time(node.getChild(i)) for i in range(node.getNumChildren()))
+
+
+def _value(node: libsbml.ASTNode, values: dict[str, float]) -> float:
+    kind = node.getType()
+    if kind in (libsbml.AST_INTEGER, libsbml.AST_REAL, libsbml.AST_REAL_E, libsbml.AST_RATIONAL):
+        return float(node.getValue())
+    if kind == libsbml.AST_NAME:
+        return values[node.getName()]
+    parts = [_value(node.getChild(i), values) for i in range(node.getNumChildren())]
+    if kind == libsbml.AST_PLUS:
+        return float(sum(parts))
+    if kind == libsbml.AST_TIMES:
+        return float(np.prod(parts))
+    if kind == libsbml.AST_MINUS:
+        return parts[0] - parts[1] if len(parts) == 2 else -parts[0]
+    if kind == libsbml.AST_DIVIDE:
+        return parts[0] / parts[1]
+    raise AssertionError(f"unexpected operator in a trigger: {libsbml.formulaToL3String(node)}")
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_no_trigger_part_rests_at_exactly_zero(name: str) -> None:
+    # AMICI roots a trigger `a && b` as min(a - ..., b - ...): a part without `time` that is exactly 0
+    # while the event is off (`dose > 0` with no dose) gives a root function that stays at 0, and CVODE
+    # stops ("root after reinitialization", status -99). docs/modelling-conventions.md, "Interventions".
+    model = libsbml.readSBMLFromString(compile_model(name).sbml).getModel()
+    values = {p.getId(): p.getValue() for p in model.getListOfParameters()}
+    resting = []
+    for event in model.getListOfEvents():
+        for part in _comparisons(event.getTrigger().getMath()):
+            if _mentions_time(part):
+                continue
+            gap = _value(part.getChild(0), values) - _value(part.getChild(1), values)
+            if gap == 0.0:
+                resting.append(f"{event.getId()}: {libsbml.formulaToL3String(part)}")
+    assert not resting, f"{name}: trigger parts at exactly 0 at the reference: {resting}"
