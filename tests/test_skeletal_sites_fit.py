@@ -116,6 +116,10 @@ def test_fitted_and_held_back_values_are_the_recorded_ones(
     # McClung's 12-month teriparatide spine gains are under-predicted (the site's gain comes later).
     by = {(r["experiment"], r["observable"], r["condition"]): r["model"] for r in RECORDED["held_back"]}
     assert -10 < by["menopause_swan_fit", "BMD_lumbar_spine", "window_fmp_m5_p5"] < -5
+    # The same cohort's urinary NTX is ~20 % above its pre-transition level at FMP+2..6 (Sowers 2013); the
+    # core's resorption marker is ~+158 % there: the documented inconsistency ("The SWAN cohort's own
+    # resorption marker"). A calibration that closes it will land outside this range and must update them.
+    assert 120 < by["menopause_swan_fit", "urine_NTX", "post_fmp_2_6y"] < 200
     assert 2.5 < by["teriparatide_neer_sites_fit", "BMD_femoral_neck", "tptd20"] < 4.5
     assert 5 < by["teriparatide_neer_sites_fit", "BMD_femoral_neck", "tptd40"] < 7
     assert 3 < by["romosozumab_mcclung_sites_fit", "BMD_lumbar_spine", "romo210_qm"] < 7
