@@ -188,6 +188,66 @@ def test_cli_compare_variants_writes_tables_with_provenance(
     ]  # fmt: skip
 
 
+def test_interrupted_compare_variants_resumes_without_refitting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pybrainbone.calibration.variants as variants_module
+
+    problem = _problem(tmp_path, 2)
+    variants = tmp_path / "mechanisms.yaml"
+    variants.write_text(
+        "model: bone_remodeling\nvariants:\n"
+        + "".join(f"  - {v.model_dump_json(exclude_defaults=True)}\n" for v in MECHANISMS.variants)
+    )
+    base = [str(problem.spec), "--data", str(problem.data), "--variants", str(variants),
+            "--parameters", "kout_BMD", "--starts", "1", "--max-evaluations", "20", "-q"]  # fmt: skip
+    assert main(["compare-variants", *base, "-o", str(tmp_path / "whole")]) == 0
+
+    fitted: list[str] = []
+    real = variants_module._fit_variant
+
+    def interrupted_after_two(likelihood, variant, *args):  # type: ignore[no-untyped-def]
+        if len(fitted) == 2:
+            raise KeyboardInterrupt
+        fitted.append(variant.id)
+        return real(likelihood, variant, *args)
+
+    out = tmp_path / "resumed"
+    monkeypatch.setattr(variants_module, "_fit_variant", interrupted_after_two)
+    capsys.readouterr()
+    assert main(["compare-variants", *base, "-o", str(out)]) == 130
+    partial = out / "synthetic_pth.variants.partial.jsonl"
+    assert f"interrupted: the variants fitted so far are kept in {partial}" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == [partial.name]  # no outputs, the two fits kept
+    assert len(partial.read_text(encoding="utf-8").splitlines()) == 3  # header + two variants
+    assert main(["compare-variants", *base, "-o", str(out)]) == 2
+    assert "add --resume to continue" in capsys.readouterr().err
+    changed = tmp_path / "other.yaml"
+    changed.write_text(variants.read_text().replace("1.3", "1.25"))
+    other = [a if a != str(variants) else str(changed) for a in base]
+    assert main(["compare-variants", *other, "-o", str(out), "--resume"]) == 2
+    assert "holds partial results of another analysis" in capsys.readouterr().err
+    assert partial.exists()  # a refused resume loses nothing
+
+    fitted.clear()
+    monkeypatch.setattr(
+        variants_module, "_fit_variant", lambda lk, v, *a: fitted.append(v.id) or real(lk, v, *a)
+    )
+    capsys.readouterr()
+    assert main(["compare-variants", *base, "-o", str(out), "--resume"]) == 0
+    assert fitted == ["osteoclast_survival", "less_formation"]  # only the two left
+    assert not partial.exists()
+    whole = pd.read_csv(tmp_path / "whole" / "synthetic_pth.variants.csv")
+    resumed = pd.read_csv(out / "synthetic_pth.variants.csv")
+    assert list(resumed["variant"]) == list(whole["variant"])
+    pd.testing.assert_frame_equal(
+        resumed.drop(columns=["estimates"]), whole.drop(columns=["estimates"]), rtol=1e-9
+    )
+    long_whole = pd.read_csv(tmp_path / "whole" / "synthetic_pth.variants.fit.csv")
+    long_resumed = pd.read_csv(out / "synthetic_pth.variants.fit.csv")
+    pd.testing.assert_frame_equal(long_resumed, long_whole, rtol=1e-9)
+
+
 # ---- 7. held-back rows ----------------------------------------------------------------------------------
 def test_held_back_rows_do_not_change_the_objective_and_are_predicted(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]

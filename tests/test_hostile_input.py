@@ -919,6 +919,8 @@ def test_interrupted_two_worker_ensemble_stops_leaves_no_worker_and_resumes(
 
     assert main([*args, "--workers", "1"]) == 2  # without --resume the partial results are not overwritten
     assert "add --resume" in _one_line(capsys.readouterr().err)
+    # ... nor deleted: the refused run leaves the interrupted one's samples for --resume
+    assert len(partial.read_text(encoding="utf-8").splitlines()) - 1 == finished
     assert main([*args, "--workers", "1", "--resume"]) == 0, capsys.readouterr().err
     capsys.readouterr()
     resumed = pd.read_csv(w.out / "slow.morris.csv")

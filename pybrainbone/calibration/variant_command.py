@@ -10,7 +10,9 @@ the specs link and writes, all together or none, into ``-o``:
 * ``<stem>.variants.fit.csv``: every measurement against every variant's fitted model (and, for held-back
   rows, ``held_back = True``).
 
-``<stem>`` is the spec id (``variants`` for several specs). The console gets the one-line summary.
+``<stem>`` is the spec id (``variants`` for several specs). The console gets the one-line summary. While it
+runs, each fitted variant is appended to ``<stem>.variants.partial.jsonl``; ``--resume`` continues an
+interrupted comparison from it (same variants, specs, data, model and settings, else a clear error).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from pybrainbone.calibration.variants import (
 )
 from pybrainbone.experiments.runner import load_specs
 from pybrainbone.run_record import run_record
+from pybrainbone.sensitivity.checkpoint import Checkpoint
 from pybrainbone.simulator import Simulator
 
 __all__ = ["add_compare_variants_arguments", "finite", "run_compare_variants", "write_comparison"]
@@ -73,6 +76,10 @@ def add_compare_variants_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-evaluations", type=int, default=500, help="objective evaluations per start")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"start points (default {DEFAULT_SEED})")
     p.add_argument("-o", "--out", default="results", help="output directory (default: results)")
+    p.add_argument(
+        "--resume", action="store_true",
+        help="go on from <out>/<stem>.variants.partial.jsonl (the variants an interrupted run finished)",
+    )  # fmt: skip
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
@@ -199,15 +206,32 @@ def run_compare_variants(args: argparse.Namespace) -> int:
     """
     variants = load_variants(args.variants).select(args.only)
     loaded = [spec for _, spec in load_specs(_specs(args.specs))]
-    comparison = compare_variants(
-        loaded, variants, args.parameters, data=args.data, starts=args.starts, engine=_engine(args),
-        optimizer=args.optimizer, max_evaluations=args.max_evaluations, seed=args.seed,
-        progress=not args.quiet,
-    )  # fmt: skip
     linked = [s.id for s in loaded if s.measurements]
     stem = linked[0] if len(linked) == 1 else "variants"
     label = ", ".join(linked)
+    # Each fitted variant goes to the partial-results file at once, so an interrupted comparison resumes
+    # (--resume) without fitting it again; the file goes when the outputs are written.
+    checkpoint = Checkpoint(Path(args.out) / f"{stem}.variants.partial.jsonl", resume=args.resume)
+    try:
+        comparison = compare_variants(
+            loaded, variants, args.parameters, data=args.data, starts=args.starts, engine=_engine(args),
+            optimizer=args.optimizer, max_evaluations=args.max_evaluations, seed=args.seed,
+            progress=not args.quiet, checkpoint=checkpoint,
+        )  # fmt: skip
+    except BaseException as exc:
+        if checkpoint.empty:
+            checkpoint.remove()
+            raise
+        checkpoint.close()
+        if isinstance(exc, KeyboardInterrupt) and not str(exc):
+            raise KeyboardInterrupt(
+                f"the variants fitted so far are kept in {checkpoint.path}; run the same command with "
+                "--resume to go on from them"
+            ) from None
+        raise
+    checkpoint.close()
     written = write_comparison(comparison, args.out, stem, variants_file=args.variants, label=label)
+    checkpoint.remove()
     print(comparison.summary_line(label))
     print("wrote " + ", ".join(str(p) for p in written))
     return 0

@@ -54,6 +54,7 @@ from pybrainbone.calibration.likelihood import CalibrationError, Likelihood, bui
 from pybrainbone.errors import near_matches
 from pybrainbone.experiments.runner import Runner
 from pybrainbone.experiments.spec import Experiment
+from pybrainbone.sensitivity.checkpoint import Checkpoint, fingerprint
 from pybrainbone.sensitivity.executors import Engine
 from pybrainbone.sensitivity.objective import arm_set_parameters
 from pybrainbone.simulator import Simulator
@@ -381,7 +382,8 @@ def _fit_variant(
     settings: dict[str, Any],
     engine: Engine | None,
     simulator: Simulator,
-) -> VariantFit:
+) -> tuple[VariantFit, np.ndarray]:
+    """Fit one variant; also its best point (log10), which a checkpoint stores."""
     started = time.perf_counter()
     if likelihood.parameters:
         fit = estimate(likelihood, engine=engine, **settings)
@@ -394,6 +396,21 @@ def _fit_variant(
             0,
             0,
         )
+    seconds = time.perf_counter() - started
+    return _variant_fit(likelihood, variant, simulator, x, nll, starts, converged, seconds), x
+
+
+def _variant_fit(  # long: one record from its parts
+    likelihood: Likelihood,
+    variant: Variant,
+    simulator: Simulator,
+    x: np.ndarray,
+    nll: float,
+    starts: int,
+    converged: int,
+    seconds: float,
+) -> VariantFit:
+    """The record of a variant fitted at ``x`` (its fit table is one more run of the specs)."""
     if math.isfinite(nll):
         table = likelihood.fit_table(simulator, x)
         per_dataset = chi_square(table).to_dict("records")
@@ -403,8 +420,26 @@ def _fit_variant(
     estimates = {n: float(10.0**v) for n, v in zip(likelihood.names, x, strict=True)}
     return VariantFit(
         variant, nll, likelihood.names, estimates, len(likelihood.observations), chi2, per_dataset, rows,
-        starts, converged, time.perf_counter() - started, likelihood,
+        starts, converged, seconds, likelihood,
     )  # fmt: skip
+
+
+def _checkpoint_key(likelihoods: Sequence[Likelihood], variants: VariantSet, settings: dict[str, Any]) -> str:
+    """What a comparison's results depend on: settings, variants, model, parameters, data and specs."""
+    return fingerprint(
+        "compare-variants",
+        {k: v for k, v in settings.items() if k not in ("progress", "seed")},
+        [v.model_dump(mode="json") for v in variants.variants],
+        [
+            (
+                lk.model.digest,
+                [(p.name, p.lower, p.upper) for p in lk.parameters],
+                [(o.label, o.mean, o.sigma) for o in lk.observations],
+                [t.plan.experiment.model_dump(mode="json") for t in lk.terms],
+            )
+            for lk in likelihoods
+        ],
+    )
 
 
 def compare_variants(  # long: checks, then one fit per variant
@@ -419,9 +454,14 @@ def compare_variants(  # long: checks, then one fit per variant
     max_evaluations: int = 500,
     seed: int = DEFAULT_SEED,
     progress: bool = False,
+    checkpoint: Checkpoint | None = None,
 ) -> Comparison:
     """Fit every variant to the measurements the ``experiments`` link (same data, same common
     ``parameters`` plus each variant's own) and compare them.
+
+    With a ``checkpoint``, each variant's result is appended to its file as soon as the variant is
+    fitted, and variants it already holds (from an interrupted comparison of the same variants, specs,
+    data, model and settings) are not fitted again: their records are rebuilt from the stored best point.
 
     Examples
     --------
@@ -449,7 +489,7 @@ def compare_variants(  # long: checks, then one fit per variant
     settings = {"starts": starts, "optimizer": optimizer, "max_evaluations": max_evaluations, "seed": seed,
                 "progress": progress}  # fmt: skip
     common = [p.partition("=")[0].strip() for p in parameters]
-    fits = []
+    likelihoods = []
     for variant in variants.variants:
         fixed = sorted(
             set(variant.changes) & {*common, *(p.partition("=")[0].strip() for p in variant.parameters)}
@@ -464,9 +504,34 @@ def compare_variants(  # long: checks, then one fit per variant
                 "specs link are held back (predictions only); compare on a spec with rows that are not "
                 "held back, or report the predictions with `pybrainbone fit-report SPEC`"
             )
-        fits.append(
-            _fit_variant(likelihood, variant, settings, engine, runner.simulator(likelihood.model.name))
-        )
+        likelihoods.append(likelihood)
+    # One checkpoint line per finished variant: [NLL, starts, converged, seconds, x...] (x log10).
+    rows = np.arange(len(likelihoods), dtype=float)[:, None]
+    done = (
+        {}
+        if checkpoint is None
+        else checkpoint.begin(seed, _checkpoint_key(likelihoods, variants, settings), rows)
+    )
+    fits = []
+    for i, (variant, likelihood) in enumerate(zip(variants.variants, likelihoods, strict=True)):
+        simulator = runner.simulator(likelihood.model.name)
+        if i in done:
+            stored = done[i][0]
+            nll, starts_run, converged, seconds = (
+                float(stored[0]),
+                int(stored[1]),
+                int(stored[2]),
+                float(stored[3]),
+            )
+            fits.append(
+                _variant_fit(likelihood, variant, simulator, stored[4:], nll, starts_run, converged, seconds)
+            )
+            continue
+        fit, x = _fit_variant(likelihood, variant, settings, engine, simulator)
+        if checkpoint is not None:
+            line = [fit.nll, fit.starts, fit.converged, fit.seconds, *np.asarray(x, dtype=float)]
+            checkpoint.record(i, np.array([line]), [], rows)
+        fits.append(fit)
     labels = {tuple(o.label for o in f.likelihood.observations) for f in fits if f.likelihood is not None}
     if len(labels) > 1:
         raise VariantError("the variants do not see the same measurements; compare them on one dataset")

@@ -101,6 +101,9 @@ class Checkpoint:
         self._seed = 0
         self._samples = 0  # finished samples the file holds
         self._created: list[Path] = []
+        # Only a file this object has begun is its to delete: a refused begin() (another analysis's file,
+        # or one needing --resume) must leave the interrupted run's results where they are.
+        self._begun = False
 
     # ---- reading ---------------------------------------------------------------------------------
     def begin(self, seed: int, key: str, samples: np.ndarray) -> dict[int, tuple[np.ndarray, str | None]]:
@@ -134,6 +137,7 @@ class Checkpoint:
         else:
             self._open(append=False)
             self._write({"format": FORMAT, "seed": self._seed, "samples": len(samples), "key": key})
+        self._begun = True
         return done
 
     def _read(self, key: str, samples: np.ndarray) -> dict[int, tuple[np.ndarray, str | None]]:
@@ -269,7 +273,8 @@ class Checkpoint:
 
     def remove(self) -> None:
         """Delete the file (the analysis finished: its results are in the outputs now), and the
-        directories made for it if they are still empty.
+        directories made for it if they are still empty. A file this object never began (``begin``
+        refused it) is left alone: it holds another run's results.
 
         Examples
         --------
@@ -281,9 +286,21 @@ class Checkpoint:
         >>> checkpoint.remove()
         >>> checkpoint.path.exists(), (Path(tmp.name) / "out").exists()  # the directory made for it goes too
         (False, False)
+        >>> kept = Checkpoint(checkpoint.path)
+        >>> _ = kept.begin(seed=7, key="morris n=10", samples=samples)
+        >>> kept.close()
+        >>> refused = Checkpoint(kept.path)  # no resume: begin() refuses the interrupted run's file
+        >>> try:
+        ...     refused.begin(seed=7, key="morris n=10", samples=samples)
+        ... except PartialResultsError:
+        ...     refused.remove()
+        >>> kept.path.exists()
+        True
         >>> tmp.cleanup()
         """
         self.close()
+        if not self._begun:
+            return
         self.path.unlink(missing_ok=True)
         for directory in self._created:
             with contextlib.suppress(OSError):
