@@ -66,6 +66,8 @@ OBSERVABLES = (
     "PTH",
     "serum_calcium",
     "trabecular_BV_TV",
+    "mean_degree_of_mineralization_cancellous",
+    "mean_degree_of_mineralization_compact",
     "vertebral_fracture_incidence",
     "clinical_vertebral_fracture_incidence",
     "nonvertebral_fragility_fracture_incidence",

@@ -4,6 +4,10 @@ Run at the commit *before* a change that must not alter behaviour; ``tests/test_
 compares the library against the file afterwards. Usage (from the checkout to record):
 
     python tests/tools/record_experiment_outputs.py tests/data/experiment_outputs.json
+    python tests/tools/record_experiment_outputs.py tests/data/experiment_outputs.json --only ID [ID ...]
+
+``--only`` records just those experiments (a new spec) into the existing file and keeps every other entry
+and the file's commit.
 """
 
 from __future__ import annotations
@@ -22,11 +26,14 @@ from pybrainbone.experiments.spec import load_experiment
 ROWS = 11
 
 
-def record() -> dict[str, object]:
+def record(only: set[str] | None = None) -> dict[str, object]:
     runner = Runner()
     experiments: dict[str, object] = {}
     for path in library_specs():
-        result = runner.run(load_experiment(path))
+        spec = load_experiment(path)
+        if only is not None and spec.id not in only:
+            continue
+        result = runner.run(spec)
         generators: dict[str, list[list[float | None]]] = {}
         for dg, rows in result.data.groupby("data_generator", sort=True):
             picked = rows.iloc[np.unique(np.linspace(0, len(rows) - 1, ROWS).round().astype(int))]
@@ -46,5 +53,17 @@ def record() -> dict[str, object]:
 
 if __name__ == "__main__":
     out = Path(sys.argv[1])
-    out.write_text(json.dumps(record(), indent=1, allow_nan=True) + "\n", encoding="utf-8")
+    if "--only" in sys.argv[2:]:
+        ids = set(sys.argv[sys.argv.index("--only") + 1 :])
+        recorded = json.loads(out.read_text(encoding="utf-8"))
+        new = record(ids)
+        missing = ids - set(new["experiments"])  # type: ignore[arg-type]
+        if missing:
+            raise SystemExit(f"no library experiment with id {', '.join(sorted(missing))}")
+        recorded["experiments"].update(new["experiments"])  # type: ignore[attr-defined]
+    else:
+        recorded = record()
+    tmp = out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(recorded, indent=1, allow_nan=True) + "\n", encoding="utf-8")
+    tmp.replace(out)
     print(f"wrote {out}")
