@@ -253,6 +253,42 @@ def test_cli_calibrate_and_export(
     assert "contradict" in capsys.readouterr().err
 
 
+def test_interrupted_calibrate_names_its_partial_file_and_resumes(
+    synthetic: tuple, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C after one start: exit 130, the message names the partial file, and --resume runs only the
+    start left."""
+    from pybrainbone.calibration import estimate as estimate_module
+
+    problem, _ = synthetic
+    out = tmp_path / "out"
+    args = [str(problem.spec), "--data", str(problem.data), "--parameters", "D_OCp",
+            "--starts", "2", "--no-profile", "-q", "-o", str(out)]  # fmt: skip
+    real = estimate_module.MultiStart.evaluate
+    ran: list[int] = []
+
+    def interrupted_after_one(self, simulator, values):  # type: ignore[no-untyped-def]
+        if len(ran) == 1:
+            raise KeyboardInterrupt
+        ran.append(1)
+        return real(self, simulator, values)
+
+    monkeypatch.setattr(estimate_module.MultiStart, "evaluate", interrupted_after_one)
+    capsys.readouterr()
+    assert main(["calibrate", *args]) == 130
+    partial = out / "synthetic_pth.calibration.partial.jsonl"
+    err = capsys.readouterr().err
+    assert f"the finished starts are kept in {partial}: run the same command with --resume" in err, err
+    assert [p.name for p in out.iterdir()] == [partial.name]
+    ran.clear()
+    monkeypatch.setattr(
+        estimate_module.MultiStart, "evaluate", lambda self, sim, v: ran.append(1) or real(self, sim, v)
+    )
+    assert main(["calibrate", *args, "--resume"]) == 0
+    assert len(ran) == 1  # only the start that had not finished
+    assert not partial.exists()
+
+
 @pytest.mark.slow_calibration
 def test_freedom_calibration_of_denosumab_accessibility(tmp_path: Path) -> None:
     spec = load_experiment(REPO / "experiments" / "denosumab_freedom_fit.yaml")

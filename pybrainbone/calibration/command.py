@@ -22,7 +22,13 @@ from pybrainbone.experiments.spec import SpecError
 from pybrainbone.plotting import save_figure
 from pybrainbone.run_record import run_record
 from pybrainbone.sensitivity.checkpoint import Checkpoint
-from pybrainbone.sensitivity.executors import DaskEngine, Engine, ProcessEngine, SerialEngine
+from pybrainbone.sensitivity.executors import (
+    DaskEngine,
+    Engine,
+    EnsembleInterrupted,
+    ProcessEngine,
+    SerialEngine,
+)
 from pybrainbone.simulator import Simulator
 
 __all__ = ["add_calibrate_arguments", "add_fit_report_arguments", "run_calibrate", "run_fit_report"]
@@ -352,6 +358,13 @@ def run_calibrate(args: argparse.Namespace) -> int:  # long: grid, starts, profi
             max_evaluations=args.max_evaluations, seed=args.seed, progress=not args.quiet,
             checkpoint=checkpoint, first=None if grid is None else grid.best(),
         )  # fmt: skip
+    except EnsembleInterrupted as exc:  # Ctrl-C or SIGTERM: say where the finished starts are
+        if checkpoint.empty:
+            checkpoint.remove()
+            raise
+        checkpoint.close()
+        where = f"; the finished starts are kept in {checkpoint.path}: run the same command with --resume"
+        raise EnsembleInterrupted(f"{exc}{where}", exc.evaluation, exc.finished, exc.terminated) from None
     except BaseException:
         if checkpoint.empty:
             checkpoint.remove()
