@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from pybrainbone.calibration import build_likelihood
 from pybrainbone.calibration.likelihood import Likelihood
+from pybrainbone.calibration.variants import load_variants
 from pybrainbone.experiments.spec import load_experiment
 from pybrainbone.simulator import Simulator
 
@@ -30,10 +30,10 @@ KAPPA = ["spine_kappa", "hip_kappa"]
 
 
 def _variant_kappa() -> float:
-    text = (REPO / "experiments" / "variants" / "brain_bone_axis.yaml").read_text(encoding="utf-8")
-    variant = next(v for v in yaml.safe_load(text)["variants"] if v["id"] == "slow_secondary_mineralisation")
-    assert variant["changes"]["spine_kappa"] == variant["changes"]["hip_kappa"]
-    return float(variant["changes"]["spine_kappa"])
+    variants = load_variants(REPO / "experiments" / "variants" / "brain_bone_axis.yaml")
+    (variant,) = variants.select(["slow_secondary_mineralisation"]).variants
+    assert variant.changes["spine_kappa"] == variant.changes["hip_kappa"]
+    return float(variant.changes["spine_kappa"])
 
 
 @pytest.fixture(scope="module")
