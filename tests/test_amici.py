@@ -1,11 +1,12 @@
 """Our SBML in AMICI (CVODES through generated C++): the same 10-year courses as libRoadRunner.
 
 AMICI builds from source and its pins are not ours, so it lives in its own venv (made once under the
-pytest cache, or ``$PYBRAINBONE_AMICI_VENV``) and is driven by ``tests/tools/amici_simulate.py``, which
-keeps one compiled build per SBML text (so a changed model is always recompiled). Every
-model (the whole brain-bone axis and each module) is compiled there, simulated for 10 years from its
-reference state and, where it has ``HPG_OVX``, with ``HPG_OVX = 1`` (ovariectomy on day 1); every state
-is compared with libRoadRunner on the same SBML file (rtol 1e-6 of the state's own scale).
+pytest cache, or ``$PYBRAINBONE_AMICI_VENV``; remade when the pinned release changes) and is driven by
+``tests/tools/amici_simulate.py``, which keeps one compiled build per SBML text (so a changed model is
+always recompiled). Every model (the whole brain-bone axis and each module) is compiled there, simulated
+for 10 years from its reference state and, where it has ``HPG_OVX``, with ``HPG_OVX = 1`` (ovariectomy on
+day 1); every state is compared with libRoadRunner on the same SBML file (rtol 1e-6 of the state's own
+scale).
 
 Not compared: the event targets (the intervention switches ``*_on`` and dose counters). AMICI 1.0.1
 neither applies their initial assignments (``X_on = 1 if t_X <= 0``) nor fires an event whose trigger
@@ -35,9 +36,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-# Builds AMICI from source in its own virtual environment (~11 min) and compiles every model (~4 min for
-# the whole axis): an opt-in tier (`pytest -m external_tools`), outside the default run that CI makes.
-pytestmark = [pytest.mark.slow, pytest.mark.external_tools]
+# Builds AMICI from source in its own virtual environment (~11 min) and compiles every model: the `amici`
+# tier, which the default run (and so CI) includes whenever the exported SBML differs from its last recorded
+# pass (tests/tiers.py); `pytest -m amici` forces it.
+pytestmark = [pytest.mark.slow, pytest.mark.amici]
+#: The AMICI release this comparison was measured with (pinned: a tier's digest covers this file, not PyPI).
+AMICI = "amici==1.0.1"
 
 TOOLS = Path(__file__).parent / "tools"
 END, POINTS = 3652.5, 41
@@ -68,7 +72,7 @@ def _models() -> list[str]:
 
 @pytest.fixture(scope="module")
 def amici_python(request: pytest.FixtureRequest) -> Path:
-    """The venv's python, made once (``pip install amici``); skip if amici cannot be installed."""
+    """The venv's python, made once (``pip install amici``); skip when offline, fail if the build fails."""
     override = os.environ.get("PYBRAINBONE_AMICI_VENV")
     cache = getattr(request.config, "cache", None)
     if override:
@@ -78,7 +82,8 @@ def amici_python(request: pytest.FixtureRequest) -> Path:
     else:
         root = Path(os.environ.get("PYBRAINBONE_CACHE", "/tmp")) / "amici-venv"
     python = root / "bin" / "python"
-    if (root / ".installed").is_file() and python.is_file():
+    installed = root / ".installed"
+    if installed.is_file() and installed.read_text(encoding="utf-8").strip() == AMICI and python.is_file():
         return python
     made = subprocess.run(
         [sys.executable, "-m", "venv", "--clear", str(root)], capture_output=True, text=True
@@ -86,13 +91,21 @@ def amici_python(request: pytest.FixtureRequest) -> Path:
     if made.returncode != 0:
         pytest.skip(f"cannot make a venv for amici: {made.stderr[-500:]}")
     pip = subprocess.run(
-        [str(python), "-m", "pip", "install", "-q", "amici"], capture_output=True, text=True, timeout=3600
+        [str(python), "-m", "pip", "install", "-q", AMICI],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        # AMICI builds its bundled libraries with CMake: on every core.
+        env={**os.environ, "CMAKE_BUILD_PARALLEL_LEVEL": str(os.cpu_count() or 1)},
     )
     if pip.returncode != 0:
+        # Offline (no index to install from) is a skip; a failed build on a machine that has the index is
+        # a failure, or the tier would pass by never running.
         output = pip.stdout + pip.stderr
-        offline = any(marker in output for marker in OFFLINE)
-        pytest.skip(f"amici cannot be installed{' (no network)' if offline else ''}: {output[-500:]}")
-    (root / ".installed").write_text("ok\n", encoding="utf-8")
+        if any(marker in output for marker in OFFLINE):
+            pytest.skip(f"amici cannot be installed (no network): {output[-500:]}")
+        pytest.fail(f"pip install {AMICI} failed:\n{output[-4000:]}")
+    installed.write_text(AMICI + "\n", encoding="utf-8")
     return python
 
 

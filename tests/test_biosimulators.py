@@ -45,17 +45,19 @@ from pybrainbone.experiments.scorecard import library_specs
 from pybrainbone.experiments.sedml import export_omex
 from pybrainbone.experiments.spec import SteadyState, load_experiment
 
-# Builds its own virtual environment of the BioSimulators tools (~5 min) and runs them: an opt-in tier
-# (`pytest -m external_tools`), outside the default run that CI makes.
-pytestmark = [pytest.mark.slow, pytest.mark.external_tools]
+# Builds its own virtual environments of the BioSimulators tools (~5 min) and runs them: the
+# `biosimulators` tier, which the default run (and so CI) includes whenever the package, the models or the
+# library specs differ from its last recorded pass (tests/tiers.py); `pytest -m biosimulators` forces it.
+pytestmark = [pytest.mark.slow, pytest.mark.biosimulators]
 
 TOOLS = Path(__file__).parent / "tools"
-#: What each venv installs (kisao imports pkg_resources, gone from setuptools 81; the validator needs
-#: libsbml to check the SBML model, which biosimulators-utils does not require).
+#: What each venv installs, pinned to the releases measured below (a tier's digest covers this file, not
+#: PyPI); kisao imports pkg_resources, gone from setuptools 81; the validator needs libsbml to check the
+#: SBML model, which biosimulators-utils does not require.
 VENVS = {
-    "utils": ["biosimulators-utils", "python-libsbml", "setuptools<81"],
-    "tellurium": ["biosimulators-tellurium", "setuptools<81"],
-    "copasi": ["biosimulators-copasi", "setuptools<81"],
+    "utils": ["biosimulators-utils==0.2.3", "python-libsbml", "setuptools<81"],
+    "tellurium": ["biosimulators-tellurium==0.1.44", "setuptools<81"],
+    "copasi": ["biosimulators-copasi==0.2.23", "setuptools<81"],
 }
 #: pip output that means the index could not be reached (then skip, not fail).
 OFFLINE = (
@@ -91,7 +93,8 @@ def _venv(config: pytest.Config, name: str, *, required: bool) -> Path:
     root = _venv_root(config) / name
     python = root / "bin" / "python"
     done = root / ".installed"
-    if done.is_file() and python.is_file():
+    wanted = " ".join(VENVS[name])
+    if done.is_file() and python.is_file() and done.read_text(encoding="utf-8").splitlines()[:1] == [wanted]:
         return python
     start = time.perf_counter()
     made = subprocess.run(
@@ -111,7 +114,7 @@ def _venv(config: pytest.Config, name: str, *, required: bool) -> Path:
         if not required or any(marker in output for marker in OFFLINE):
             pytest.skip(reason)
         pytest.fail(f"{reason}\n{output[-4000:]}")
-    done.write_text(f"{time.perf_counter() - start:.0f} s\n", encoding="utf-8")
+    done.write_text(f"{wanted}\n{time.perf_counter() - start:.0f} s\n", encoding="utf-8")
     return python
 
 

@@ -14,7 +14,7 @@ def test_digest_is_stable_and_follows_the_inputs(tmp_path: Path, monkeypatch: py
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "a.ant").write_text("model a()\nend\n", encoding="utf-8")
     monkeypatch.setattr(tiers, "REPO", tmp_path)
-    monkeypatch.setattr(tiers, "TIERS", {"t": (("models/*.ant",), ("numpy",))})
+    monkeypatch.setattr(tiers, "TIERS", {"t": tiers.Tier(files=("models/*.ant",), distributions=("numpy",))})
     first = tiers.tier_digest("t")
     assert tiers.tier_digest("t") == first
     (tmp_path / "models" / "a.ant").write_text("model a()\n  x = 1\nend\n", encoding="utf-8")
@@ -40,3 +40,26 @@ def test_a_tier_runs_unless_its_recorded_pass_matches(
 def test_every_tier_is_a_registered_marker(pytestconfig: pytest.Config) -> None:
     registered = {line.split(":")[0] for line in pytestconfig.getini("markers")}
     assert set(tiers.TIERS) <= registered
+
+
+def test_a_compiled_model_tier_follows_the_sbml_not_the_source_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tiers, "REPO", tmp_path)
+    monkeypatch.setattr(tiers, "TIERS", {"t": tiers.Tier(files=(), compiled_models=True)})
+    sbml = {"m": b"<sbml>1</sbml>"}
+    monkeypatch.setattr(tiers, "_compiled_models", lambda: sorted(sbml.items()))
+    first = tiers.tier_digest("t")
+    (tmp_path / "unrelated.py").write_text("x = 1\n", encoding="utf-8")
+    assert tiers.tier_digest("t") == first, "a file outside the tier's inputs does not count"
+    sbml["m"] = b"<sbml>2</sbml>"
+    assert tiers.tier_digest("t") != first, "a changed SBML text does"
+
+
+def test_the_exported_sbml_carries_no_checkout_path() -> None:
+    """The AMICI tier is keyed on the SBML text, so a build must not carry the checkout's path (a clone elsewhere would rerun it)."""
+    first = dict(tiers._compiled_models())
+    assert set(first) >= {"brain_bone_axis", "hpa", "bone_remodeling"}
+    text = first["brain_bone_axis"].decode()
+    assert str(tiers.REPO) not in text
+    assert "<sbml" in text

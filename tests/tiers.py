@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,25 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 PASSES = Path(__file__).parent / "data" / "tier_passes.json"
 
-#: Tier -> (file patterns under the repository, distributions whose versions matter).
-TIERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "exchange_library": (
-        (
+
+@dataclass(frozen=True)
+class Tier:
+    """What a tier's verdict depends on.
+
+    ``files``: patterns of repository files; ``distributions``: installed packages whose versions matter
+    (tools a tier installs in venvs of its own are pinned in its test file, which is one of its files);
+    ``compiled_models``: the SBML of every model as this checkout builds it (a tier that checks only the
+    exported SBML need not rerun when code changes that leaves the SBML as it was).
+    """
+
+    files: tuple[str, ...]
+    distributions: tuple[str, ...] = ()
+    compiled_models: bool = False
+
+
+TIERS: dict[str, Tier] = {
+    "exchange_library": Tier(
+        files=(
             "pybrainbone/**/*.py",
             "models/*.ant",
             "experiments/**/*.yaml",
@@ -31,7 +47,7 @@ TIERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "tests/test_timed_interventions.py",
             "pyproject.toml",
         ),
-        (
+        distributions=(
             "tellurium",
             "libroadrunner",
             "copasi-basico",
@@ -43,7 +59,43 @@ TIERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "pandas",
         ),
     ),
+    # AMICI (pinned in the test) compiles the exported SBML and is compared with libRoadRunner on the same
+    # file: only the SBML, the test, its driver script and libRoadRunner decide the outcome.
+    "amici": Tier(
+        files=("tests/test_amici.py", "tests/tools/amici_simulate.py"),
+        distributions=("libroadrunner", "numpy"),
+        compiled_models=True,
+    ),
+    # The validator and runners (pinned in the test) execute the archives pybrainbone exports and are
+    # compared with `pybrainbone run`: the package, the models and the library specs all count.
+    "biosimulators": Tier(
+        files=(
+            "pybrainbone/**/*.py",
+            "models/*.ant",
+            "experiments/*.yaml",
+            "tests/test_biosimulators.py",
+            "tests/tools/biosim_*.py",
+            "pyproject.toml",
+        ),
+        distributions=(
+            "libroadrunner",
+            "python-libsbml",
+            "python-libsedml",
+            "python-libcombine",
+            "antimony",
+            "numpy",
+            "pandas",
+        ),
+    ),
 }
+
+
+def _compiled_models() -> list[tuple[str, bytes]]:
+    """Each model's SBML as built from this checkout (cached builds: a few seconds in all)."""
+    from pybrainbone.build import compile_model
+    from pybrainbone.paths import available_models
+
+    return [(model, compile_model(model).sbml.encode()) for model in available_models()]
 
 
 def _version(distribution: str) -> str:
@@ -54,14 +106,17 @@ def _version(distribution: str) -> str:
 
 
 def tier_digest(tier: str) -> str:
-    """SHA-256 over the tier's input files (path and bytes, in sorted order) and tool versions."""
-    patterns, distributions = TIERS[tier]
+    """SHA-256 over the tier's input files (path and bytes, in sorted order), tool versions and SBML."""
+    spec = TIERS[tier]
     digest = hashlib.sha256(f"python {platform.python_version()}\n".encode())
-    files = sorted({p for pattern in patterns for p in REPO.glob(pattern) if p.is_file()})
+    files = sorted({p for pattern in spec.files for p in REPO.glob(pattern) if p.is_file()})
     for path in files:
         digest.update(path.relative_to(REPO).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    for distribution in distributions:
+    for distribution in spec.distributions:
         digest.update(f"{distribution}=={_version(distribution)}\n".encode())
+    if spec.compiled_models:
+        for model, sbml in _compiled_models():
+            digest.update(f"model {model}\n".encode() + sbml + b"\0")
     return digest.hexdigest()
 
 

@@ -35,6 +35,10 @@ def main(sbml: str, build: str, request_text: str, result: str) -> int:
 
     # The venv's own swig and cmake (pip packages amici depends on) must be found by the model build.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    # Compile on every core (AMICI's model builds go through CMake; older releases read their own variable).
+    cores = str(os.cpu_count() or 1)
+    os.environ.setdefault("CMAKE_BUILD_PARALLEL_LEVEL", cores)
+    os.environ.setdefault("AMICI_PARALLEL_COMPILE", cores)
 
     import amici
     import amici.sim.sundials
