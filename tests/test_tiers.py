@@ -57,7 +57,7 @@ def test_a_compiled_model_tier_follows_the_sbml_not_the_source_files(
 
 
 def test_the_exported_sbml_carries_no_checkout_path() -> None:
-    """The AMICI tier is keyed on the SBML text, so a build must not carry the checkout's path (a clone elsewhere would rerun it)."""
+    """The AMICI tier is keyed on the SBML: a build with the checkout's path would rerun it in a clone."""
     first = dict(tiers._compiled_models())
     assert set(first) >= {"brain_bone_axis", "hpa", "bone_remodeling"}
     text = first["brain_bone_axis"].decode()
