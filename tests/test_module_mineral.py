@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import libsbml
 import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
@@ -242,6 +243,21 @@ def test_compiles_with_no_errors_and_no_unit_warnings() -> None:
     report = compile_model("mineral").validation
     assert report.errors == ()
     assert report.unit_warnings == ()
+
+
+def test_pth_calcitriol_and_the_depot_are_amount_species_in_a_compartment_of_volume_v1() -> None:
+    """The species carry only substance units, so the compartment's size must be V1 only for display."""
+    model = libsbml.readSBMLFromString(compile_model("mineral").sbml).getModel()
+    ecf = model.getCompartment("ECF")
+    assert ecf.getSize() == model.getParameter("V1").getValue() == 14.0
+    for species_id in ("PTH_amt", "CTR_amt", "TPTD_sc"):
+        species = model.getSpecies(species_id)
+        assert species.getHasOnlySubstanceUnits(), species_id
+        assert species.getCompartment() == "ECF"
+        assert not any(rule.getVariable() == species_id for rule in model.getListOfRules())
+    transfer = model.getReaction("TPTD_absorption")
+    assert [r.getSpecies() for r in transfer.getListOfReactants()] == ["TPTD_sc"]
+    assert [p.getSpecies() for p in transfer.getListOfProducts()] == ["PTH_amt"]
 
 
 def test_rests_at_its_reference_for_50_years(sim: Simulator) -> None:

@@ -14,6 +14,7 @@ state before the event, libRoadRunner the state after it.
 
 from __future__ import annotations
 
+import functools
 import random
 from pathlib import Path
 from typing import Any
@@ -52,11 +53,24 @@ def _watched(sim: Simulator) -> list[str]:
     return [w for w in watched if w in readable and w not in events]
 
 
+@functools.cache
+def _amount_species() -> frozenset[str]:
+    """Species whose SBML value is an amount (hasOnlySubstanceUnits), not a concentration."""
+    model = libsbml.readSBMLFromString(compile_model(MODEL).sbml).getModel()
+    return frozenset(s.getId() for s in model.getListOfSpecies() if s.getHasOnlySubstanceUnits())
+
+
 def _copasi_start(model: Any) -> dict[str, float]:
     values = basico.get_parameters(model=model)
     start = dict(zip(values["sbml_id"], values["initial_value"], strict=True))
     species = basico.get_species(model=model)
     start.update(zip(species["sbml_id"], species["initial_concentration"], strict=True))
+    # COPASI reports every species as a concentration; an amount species' SBML value is concentration x
+    # its compartment's size (the mineral module's PTH and calcitriol in ECF, 14 L).
+    sizes = basico.get_compartments(model=model)["initial_size"]
+    for _, row in species.iterrows():
+        if row["sbml_id"] in _amount_species():
+            start[row["sbml_id"]] = row["initial_concentration"] * sizes[row["compartment"]]
     return {k: float(v) for k, v in start.items()}
 
 
