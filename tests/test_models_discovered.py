@@ -63,6 +63,18 @@ def test_states_start_from_numbers_not_initial_assignments(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", MODELS)
+def test_amount_species_live_in_unit_volumes(name: str) -> None:
+    # tellurium's SED-ML executor (and COPASI's import) apply a change to a species' initialAmount as an
+    # initial concentration; in a compartment of size 1 the two are the same number, elsewhere an exported
+    # start state would be off by the compartment's size.
+    model = libsbml.readSBMLFromString(compile_model(name).sbml).getModel()
+    sizes = {c.getId(): c.getSize() for c in model.getListOfCompartments()}
+    off = {s.getId(): sizes[s.getCompartment()] for s in model.getListOfSpecies()
+           if s.getHasOnlySubstanceUnits() and sizes[s.getCompartment()] != 1.0}
+    assert not off, f"{name}: amount species in compartments of size other than 1: {off}"
+
+
+@pytest.mark.parametrize("name", MODELS)
 def test_every_parameter_has_a_unit_and_a_source(name: str) -> None:
     table = parameter_table(name)
     no_unit = table.index[table["unit"].fillna("") == ""].tolist()

@@ -245,15 +245,15 @@ def test_compiles_with_no_errors_and_no_unit_warnings() -> None:
     assert report.unit_warnings == ()
 
 
-def test_pth_calcitriol_and_the_depot_are_amount_species_in_a_compartment_of_volume_v1() -> None:
-    """The species carry only substance units, so the compartment's size must be V1 only for display."""
+def test_pth_calcitriol_and_the_depot_are_amount_species_in_a_unit_volume() -> None:
+    """Only substance units, so the compartment's size never enters; 1 L so that amount = concentration."""
     model = libsbml.readSBMLFromString(compile_model("mineral").sbml).getModel()
-    ecf = model.getCompartment("ECF")
-    assert ecf.getSize() == model.getParameter("V1").getValue() == 14.0
+    assert model.getCompartment("ECF_amounts").getSize() == 1.0
+    assert model.getParameter("V1").getValue() == 14.0
     for species_id in ("PTH_amt", "CTR_amt", "TPTD_sc"):
         species = model.getSpecies(species_id)
         assert species.getHasOnlySubstanceUnits(), species_id
-        assert species.getCompartment() == "ECF"
+        assert species.getCompartment() == "ECF_amounts"
         assert not any(rule.getVariable() == species_id for rule in model.getListOfRules())
     transfer = model.getReaction("TPTD_absorption")
     assert [r.getSpecies() for r in transfer.getListOfReactants()] == ["TPTD_sc"]

@@ -66,7 +66,7 @@ def _copasi_start(model: Any) -> dict[str, float]:
     species = basico.get_species(model=model)
     start.update(zip(species["sbml_id"], species["initial_concentration"], strict=True))
     # COPASI reports every species as a concentration; an amount species' SBML value is concentration x
-    # its compartment's size (the mineral module's PTH and calcitriol in ECF, 14 L).
+    # its compartment's size (1 in this model's unit volumes; kept general).
     sizes = basico.get_compartments(model=model)["initial_size"]
     for _, row in species.iterrows():
         if row["sbml_id"] in _amount_species():
