@@ -69,8 +69,11 @@ def test_amount_species_live_in_unit_volumes(name: str) -> None:
     # start state would be off by the compartment's size.
     model = libsbml.readSBMLFromString(compile_model(name).sbml).getModel()
     sizes = {c.getId(): c.getSize() for c in model.getListOfCompartments()}
-    off = {s.getId(): sizes[s.getCompartment()] for s in model.getListOfSpecies()
-           if s.getHasOnlySubstanceUnits() and sizes[s.getCompartment()] != 1.0}
+    off = {
+        s.getId(): sizes[s.getCompartment()]
+        for s in model.getListOfSpecies()
+        if s.getHasOnlySubstanceUnits() and sizes[s.getCompartment()] != 1.0
+    }
     assert not off, f"{name}: amount species in compartments of size other than 1: {off}"
 
 
