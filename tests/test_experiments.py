@@ -117,6 +117,13 @@ def test_json_schema_is_published_and_current() -> None:
             },
             "must say why",
         ),
+        (
+            {
+                "data_generators": [{"id": "dBMD", "expression": "treated.BMD / control.BMD", "unit": "1"}],
+                "targets": [{"id": "t", "data_generator": "dBMD", "direction": "down", "source": "x y z"}],
+            },
+            "a direction alone compares its value with 0, which a ratio always exceeds",
+        ),
     ],
 )
 def test_bad_specs_name_the_file_and_field(overrides: dict[str, Any], message: str) -> None:

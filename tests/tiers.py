@@ -2,8 +2,8 @@
 
 A tier's tests are marked with its name. The default run skips them only while the tier's inputs are
 byte for byte those of its last recorded full pass (``tests/data/tier_passes.json``): the package, the
-models, the experiment specs and the versions of the simulators involved. Change any of them and the
-next run, CI's included, runs the whole tier again. Record a pass with
+models, the experiment specs, the species presets and the versions of the simulators involved. Change any
+of them and the next run, CI's included, runs the whole tier again. Record a pass with
 ``python tests/tools/record_tier_pass.py <tier>`` (it runs ``pytest -m <tier>`` and writes the digest only
 if every test passed); force a tier with ``pytest -m <tier>``.
 """
@@ -46,6 +46,9 @@ TIERS: dict[str, Tier] = {
             "tests/test_sedml_exchange.py",
             "tests/test_timed_interventions.py",
             "pyproject.toml",
+            # species presets change what a rodent spec's archive sets; references annotate the SBML
+            "data/organisms.yaml",
+            "data/references.yaml",
         ),
         distributions=(
             "tellurium",
@@ -76,6 +79,8 @@ TIERS: dict[str, Tier] = {
             "tests/test_biosimulators.py",
             "tests/tools/biosim_*.py",
             "pyproject.toml",
+            "data/organisms.yaml",
+            "data/references.yaml",
         ),
         distributions=(
             "libroadrunner",

@@ -439,6 +439,20 @@ class Experiment(_Frozen):
         return self
 
     @model_validator(mode="after")
+    def _dimensionless_targets_have_a_range(self) -> Experiment:
+        # A direction compares the value with 0 (and 'unchanged' with a tolerance meant for a % change),
+        # so on a ratio, which is always positive, a direction alone checks nothing.
+        units = {d.id: d.unit for d in self.data_generators}
+        for target in self.targets:
+            if units.get(target.data_generator) == "1" and target.range is None:
+                raise ValueError(
+                    f"target {target.id!r}: data_generator {target.data_generator!r} has unit '1', and a "
+                    f"direction alone compares its value with 0, which a ratio always exceeds; write it as a "
+                    f"% change (100 * (a / b - 1), unit '%') or give the target a range"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _measurements_reference_generators(self) -> Experiment:
         generators = {d.id for d in self.data_generators}
         for link in self.measurements:
