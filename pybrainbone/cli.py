@@ -427,6 +427,10 @@ def build_parser() -> argparse.ArgumentParser:  # long: one declarative table of
     p.add_argument("--parameters", nargs="+", metavar="NAME[=LOW:HIGH]", help="petab: parameters to estimate")
     p.add_argument("--data", metavar="DIR", help="petab: dataset directory (default: the project's data/)")
     p.add_argument(
+        "--no-priors", action="store_true",
+        help="petab: uniform priors only (default: the literature priors of <data>/priors.yaml)",
+    )  # fmt: skip
+    p.add_argument(
         "--model-source", default="model.xml", help="SBML file the SED-ML models read (default: model.xml)"
     )
     p.set_defaults(func=_cmd_export)

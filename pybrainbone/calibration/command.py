@@ -16,6 +16,7 @@ import pandas as pd
 from pybrainbone.atomic import all_or_nothing, atomic_open, atomic_path, check_output_directory, check_target
 from pybrainbone.calibration.estimate import DEFAULT_SEED, OPTIMIZERS, Estimate, estimate
 from pybrainbone.calibration.likelihood import CalibrationError, Likelihood, build_likelihood, chi_square
+from pybrainbone.calibration.priors import Prior
 from pybrainbone.errors import InvalidValueError
 from pybrainbone.experiments.runner import load_specs
 from pybrainbone.experiments.spec import SpecError
@@ -65,7 +66,9 @@ def likelihood_from_args(args: argparse.Namespace, parameters: list[str]) -> Lik
     ('D_OCp',)
     """
     loaded = [spec for _, spec in load_specs(_specs(args.specs))]
-    return build_likelihood(loaded, parameters, data=args.data)
+    no_priors: dict[str, Prior] = {}  # None below: the dataset directory's priors.yaml
+    priors = no_priors if getattr(args, "no_priors", False) else None
+    return build_likelihood(loaded, parameters, data=args.data, priors=priors)
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -73,6 +76,11 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         "specs", nargs="+", metavar="SPEC", help="spec files or directories (specs that link data)"
     )
     p.add_argument("--data", metavar="DIR", help="dataset directory (default: the project's data/)")
+    p.add_argument(
+        "--no-priors", action="store_true",
+        help="uniform priors within the bounds only (default: the literature priors of <data>/priors.yaml "
+        "for the estimated parameters it lists)",
+    )  # fmt: skip
 
 
 def add_fit_report_arguments(p: argparse.ArgumentParser) -> None:
@@ -263,6 +271,7 @@ def _write(likelihood: Likelihood, fit: Estimate, profiles: list[Any], paths: di
     summary["chi2"] = chi_square(table).to_dict("records")
     summary["datasets"] = sorted({o.dataset for o in likelihood.observations})
     summary["held_back_datasets"] = sorted({o.dataset for o in likelihood.predictions})
+    summary["priors"] = {p.name: p.prior.describe() for p in likelihood.parameters if p.prior is not None}
     held = prediction_table(likelihood, simulator, fit.x)
     if not held.empty:
         summary["predictions_chi2"] = prediction_summary(held).to_dict("records")
@@ -383,6 +392,9 @@ def run_calibrate(args: argparse.Namespace) -> int:  # long: grid, starts, profi
         profiles = [] if args.no_profile else profile(likelihood, fit)
     written = _write(likelihood, fit, profiles, paths)
     checkpoint.remove()
+    priors = [f"{p.name} ({p.prior.describe()})" for p in likelihood.parameters if p.prior is not None]
+    if priors:
+        print("priors: " + "; ".join(priors))
     print(
         f"{', '.join(experiments)}: {len(likelihood.parameters)} parameter(s), "
         f"{len(likelihood.observations)} measurements, {len(fit.rows)} start(s) ({fit.engine}, "

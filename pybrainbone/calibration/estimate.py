@@ -358,7 +358,7 @@ def estimate(  # long: arguments checked, then one resumable ensemble and its re
     record = None
     if checkpoint is not None:
         key = fingerprint("calibrate", optimizer, max_evaluations, likelihood.model.digest,
-                          [(p.name, p.lower, p.upper) for p in likelihood.parameters],
+                          [(p.name, p.lower, p.upper, p.prior) for p in likelihood.parameters],
                           [(o.label, o.mean, o.sigma) for o in likelihood.observations],
                           [t.plan.experiment.model_dump(mode="json") for t in likelihood.terms])  # fmt: skip
         done = checkpoint.begin(seed, key, samples)

@@ -10,7 +10,9 @@ interpolated) and their noise (the standard error derived from the row's spread,
 
 where y_i is the data generator, transformed as the link says, on the spec's plan with θ applied as the
 sample (step 3 of :mod:`pybrainbone.experiments.plan`): exactly what PEtab's ``normal`` noise model and
-pyPESTO compute, constant included. A Likelihood holds only picklable data, so engines ship it to workers.
+pyPESTO compute, constant included. Parameters with a literature prior (``data/priors.yaml``,
+:mod:`pybrainbone.calibration.priors`) add its normal log density on the log10 scale, so the objective is
+then the negative log posterior. A Likelihood holds only picklable data, so engines ship it to workers.
 
 Rows that are held back (a link's ``held_back: true``, or the study's in ``studies.yaml``) are resolved
 the same way but kept apart in :attr:`Likelihood.predictions`: they never enter the NLL (so no estimate,
@@ -33,12 +35,13 @@ import numpy as np
 import pandas as pd
 
 from pybrainbone.build import CompiledModel
+from pybrainbone.calibration.priors import PRIORS_FILE, Prior, load_priors
 from pybrainbone.errors import InvalidValueError, PyBrainBoneError, SimulationError, near_matches
 from pybrainbone.experiments.expressions import ExpressionError, parse_expression
 from pybrainbone.experiments.plan import Plan, StartStates, execute
 from pybrainbone.experiments.runner import Runner
 from pybrainbone.experiments.spec import Experiment, MeasurementLink, UniformTimeCourse
-from pybrainbone.measurements import Dataset, Measurement, load_datasets
+from pybrainbone.measurements import Dataset, Measurement, data_dir, load_datasets
 from pybrainbone.sensitivity.objective import arm_set_parameters, experiment_nominal
 from pybrainbone.simulator import Simulator
 
@@ -85,6 +88,8 @@ class EstimatedParameter:
     lower: float
     upper: float
     nominal: float
+    #: A literature prior on log10 of the value (None: uniform within the bounds).
+    prior: Prior | None = None
 
     @property
     def log_lower(self) -> float:
@@ -482,7 +487,22 @@ class Likelihood:
             r = self.residuals(simulator, x)
         except (SimulationError, ExpressionError):
             return math.inf
-        return self.constant() + 0.5 * float(np.dot(r, r))
+        return self.constant() + 0.5 * float(np.dot(r, r)) + self.prior_nll(x)
+
+    def prior_nll(self, x: np.ndarray) -> float:
+        """The priors' part of the objective at log10 values ``x`` (0 when no parameter has a prior).
+
+        Examples
+        --------
+        >>> from pybrainbone.calibration.priors import Prior
+        >>> prior = Prior("k", 0.01, 1.0, "per_day", "Assumed: x")
+        >>> likelihood = Likelihood(None, (EstimatedParameter("k", 1e-3, 10.0, 0.1, prior),), (), ())
+        >>> round(likelihood.prior_nll(np.array([-1.0])), 6) == round(prior.nll(-1.0), 6)
+        True
+        """
+        return float(
+            sum(p.prior.nll(float(v)) for p, v in zip(self.parameters, x, strict=True) if p.prior is not None)
+        )
 
     def evaluate(self, simulator: Simulator, values: np.ndarray) -> np.ndarray:
         """The NLL of one log10 vector as a one-element array (the engines' objective interface).
@@ -669,18 +689,32 @@ def _term(
     return term, observations, predictions
 
 
+def _with_prior(parameter: EstimatedParameter, prior: Prior | None) -> EstimatedParameter:
+    if prior is None:
+        return parameter
+    if prior.high <= parameter.lower or prior.low >= parameter.upper:
+        raise CalibrationError(
+            f"parameter {parameter.name}: its prior's range [{prior.low:g}, {prior.high:g}] lies outside "
+            f"the bounds [{parameter.lower:g}, {parameter.upper:g}]; widen the bounds or fix the prior"
+        )
+    return EstimatedParameter(parameter.name, parameter.lower, parameter.upper, parameter.nominal, prior)
+
+
 def build_likelihood(
     experiments: Sequence[Experiment],
     parameters: Sequence[str] = (),
     *,
     data: str | Path | None = None,
     runner: Runner | None = None,
+    priors: Mapping[str, Prior] | None = None,
 ) -> Likelihood:
     """The likelihood of every measurement the ``experiments`` link to, over ``parameters``.
 
     ``parameters`` are ``NAME`` or ``NAME=LOW:HIGH`` (see :func:`parse_parameters`); ``data`` is the
     dataset directory (default ``data/``). Every experiment must run the same model, and no parameter may
-    be one an arm sets (the arm's value would override the estimate).
+    be one an arm sets (the arm's value would override the estimate). An estimated parameter with an entry
+    in ``priors`` (default: the dataset directory's ``priors.yaml``, if any; ``{}`` for none) gets that
+    literature prior (:mod:`pybrainbone.calibration.priors`), which must overlap its bounds.
 
     Examples
     --------
@@ -720,6 +754,9 @@ def build_likelihood(
             if name in owned:
                 raise CalibrationError(f"cannot estimate {name}: {owned[name]}")
     chosen = parse_parameters(parameters, experiment_nominal(plans[0], simulator))
+    if priors is None:
+        priors = load_priors((Path(data) if data is not None else data_dir()) / PRIORS_FILE)
+    chosen = [_with_prior(p, priors.get(p.name)) for p in chosen]
     terms: list[Term] = []
     observations: list[Observation] = []
     predictions: list[Observation] = []

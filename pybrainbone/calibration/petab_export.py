@@ -11,8 +11,9 @@ What each piece becomes:
 * observables: one per link, the data generator with its arm prefix dropped (a link's data generator must
   read a single arm), normal noise with ``noiseParameter1_<observable>``;
 * measurements: one per linked row, at its model time (days), its standard error as the noise parameter;
-* parameters: the estimated parameters on the log10 scale with their bounds and a uniform prior on that
-  scale within them (``parameterScaleUniform``, PEtab's default made explicit).
+* parameters: the estimated parameters on the log10 scale with their bounds and their prior on that
+  scale: a literature prior as ``parameterScaleNormal`` (mean; sd, :mod:`pybrainbone.calibration.priors`),
+  otherwise uniform within the bounds (``parameterScaleUniform``, PEtab's default made explicit).
 
 Not exported (a one-line error says so): ``pre_equilibration`` (pybrainbone holds ``@accumulates``
 states at a steady state, which a PEtab pre-equilibration does not) and data generators comparing arms.
@@ -34,7 +35,7 @@ import libsbml
 import pandas as pd
 
 from pybrainbone.atomic import staged_directory
-from pybrainbone.calibration.likelihood import CalibrationError, Likelihood, Term
+from pybrainbone.calibration.likelihood import CalibrationError, EstimatedParameter, Likelihood, Term
 from pybrainbone.experiments.expressions import parse_expression
 from pybrainbone.simulator import Simulator
 
@@ -132,6 +133,19 @@ def _conditions(likelihood: Likelihood, simulator: Simulator) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["conditionId", *columns])
 
 
+def _prior_columns(p: EstimatedParameter) -> dict[str, str]:
+    """PEtab's objective prior of ``p``: its literature prior, else uniform within the bounds (both log10)."""
+    if p.prior is None:
+        return {
+            "objectivePriorType": "parameterScaleUniform",
+            "objectivePriorParameters": f"{p.log_lower!r};{p.log_upper!r}",
+        }
+    return {
+        "objectivePriorType": "parameterScaleNormal",
+        "objectivePriorParameters": f"{p.prior.mean!r};{p.prior.sd!r}",
+    }
+
+
 def petab_tables(likelihood: Likelihood, simulator: Simulator | None = None) -> dict[str, Any]:
     """The PEtab tables (DataFrames) and the SBML text of ``likelihood``'s problem.
 
@@ -175,8 +189,7 @@ def petab_tables(likelihood: Likelihood, simulator: Simulator | None = None) -> 
             "upperBound": p.upper,
             "nominalValue": p.nominal,
             "estimate": 1,
-            "objectivePriorType": "parameterScaleUniform",
-            "objectivePriorParameters": f"{p.log_lower!r};{p.log_upper!r}",
+            **_prior_columns(p),
         }
         for p in likelihood.parameters
     ])  # fmt: skip

@@ -66,6 +66,10 @@ def add_compare_variants_arguments(p: argparse.ArgumentParser) -> None:
         help="parameters every variant estimates (default none: the likelihood at the nominal values)",
     )  # fmt: skip
     p.add_argument("--data", metavar="DIR", help="dataset directory (default: the project's data/)")
+    p.add_argument(
+        "--no-priors", action="store_true",
+        help="uniform priors only (default: the literature priors of <data>/priors.yaml)",
+    )  # fmt: skip
     p.add_argument("--starts", type=int, default=5, help="multi-start optimisations per variant (default 5)")
     p.add_argument("--engine", choices=ENGINES, default="serial", help="where starts run (default serial)")
     p.add_argument(
@@ -214,7 +218,8 @@ def run_compare_variants(args: argparse.Namespace) -> int:
     checkpoint = Checkpoint(Path(args.out) / f"{stem}.variants.partial.jsonl", resume=args.resume)
     try:
         comparison = compare_variants(
-            loaded, variants, args.parameters, data=args.data, starts=args.starts, engine=_engine(args),
+            loaded, variants, args.parameters, data=args.data, priors={} if args.no_priors else None,
+            starts=args.starts, engine=_engine(args),
             optimizer=args.optimizer, max_evaluations=args.max_evaluations, seed=args.seed,
             progress=not args.quiet, checkpoint=checkpoint,
         )  # fmt: skip

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -51,6 +51,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from pybrainbone.calibration.estimate import DEFAULT_SEED, estimate
 from pybrainbone.calibration.likelihood import CalibrationError, Likelihood, build_likelihood, chi_square
+from pybrainbone.calibration.priors import Prior
 from pybrainbone.errors import near_matches
 from pybrainbone.experiments.runner import Runner
 from pybrainbone.experiments.spec import Experiment
@@ -433,7 +434,7 @@ def _checkpoint_key(likelihoods: Sequence[Likelihood], variants: VariantSet, set
         [
             (
                 lk.model.digest,
-                [(p.name, p.lower, p.upper) for p in lk.parameters],
+                [(p.name, p.lower, p.upper, p.prior) for p in lk.parameters],
                 [(o.label, o.mean, o.sigma) for o in lk.observations],
                 [t.plan.experiment.model_dump(mode="json") for t in lk.terms],
             )
@@ -448,6 +449,7 @@ def compare_variants(  # long: checks, then one fit per variant
     parameters: Sequence[str] = (),
     *,
     data: str | Path | None = None,
+    priors: Mapping[str, Prior] | None = None,
     starts: int = 5,
     engine: Engine | None = None,
     optimizer: str = "lbfgsb",
@@ -497,7 +499,9 @@ def compare_variants(  # long: checks, then one fit per variant
         if fixed:
             raise VariantError(f"variant {variant.id} fixes {', '.join(fixed)}, which is also estimated")
         changed = [apply_variant(e, variant, ids) if e.measurements else e for e in experiments]
-        likelihood = build_likelihood(changed, [*parameters, *variant.parameters], data=data, runner=runner)
+        likelihood = build_likelihood(
+            changed, [*parameters, *variant.parameters], data=data, runner=runner, priors=priors
+        )
         if not likelihood.observations:  # AIC on no data would rank the variants by nothing
             raise VariantError(
                 f"no measurements to compare the variants on: all {len(likelihood.predictions)} rows the "
