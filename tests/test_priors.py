@@ -148,15 +148,18 @@ def test_a_tight_prior_pulls_the_estimate(problem) -> None:  # type: ignore[no-u
 
 def test_a_prior_outside_the_bounds_is_refused(problem) -> None:  # type: ignore[no-untyped-def]
     far = "D_OCp: {range: [0.5, 0.9], unit: per_day, source: 'Assumed: test'}\n"
-    with pytest.raises(CalibrationError, match="prior's range \\[0.5, 0.9\\] lies outside the bounds"):
+    with pytest.raises(CalibrationError, match=r"prior's range \[0.5, 0.9\] lies outside the bounds"):
         build_likelihood([load_experiment(problem.spec)], ["D_OCp"], data=_priors(problem, far))
 
 
 def test_cli_reports_the_priors_and_no_priors_turns_them_off(
-    problem, tmp_path: Path, capsys: pytest.CaptureFixture[str]  # type: ignore[no-untyped-def]
+    problem,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],  # type: ignore[no-untyped-def]
 ) -> None:
     data = str(_priors(problem, PRIORS))
-    common = [str(problem.spec), "--data", data, "--parameters", "D_OCp", "--starts", "1", "--no-profile", "-q"]
+    common = [str(problem.spec), "--data", data, "--parameters", "D_OCp", "--starts", "1", "--no-profile",
+              "-q"]  # fmt: skip
     assert main(["calibrate", *common, "-o", str(tmp_path / "with")]) == 0
     assert "priors: D_OCp (prior 95 % range 0.001-0.01 per_day (Assumed: test))" in capsys.readouterr().out
     assert main(["calibrate", *common, "--no-priors", "-o", str(tmp_path / "without")]) == 0
