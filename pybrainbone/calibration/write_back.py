@@ -238,8 +238,10 @@ def _number(value: float) -> str:
     return f"{value:.4g}"
 
 
-def estimate_comment(datasets: Sequence[str], low: float, high: float, open_side: str = "") -> str:
-    """The source part a written-back line gets.
+def estimate_comment(
+    datasets: Sequence[str], low: float, high: float, open_side: str = "", *, prior: bool = False
+) -> str:
+    """The source part a written-back line gets (``prior``: the fit used the parameter's literature prior).
 
     Examples
     --------
@@ -247,8 +249,11 @@ def estimate_comment(datasets: Sequence[str], low: float, high: float, open_side
     'Estimated: swan_greendale2012, 95 % CI [0.0123, 0.45] (profile likelihood)'
     >>> estimate_comment(["a", "b"], 1.0, 10.0, "upper side open")
     'Estimated: a, b, 95 % CI [1, 10] (profile likelihood; upper side open at the search bound)'
+    >>> estimate_comment(["a"], 1.0, 10.0, prior=True)
+    'Estimated: a, 95 % CI [1, 10] (profile likelihood; with the literature prior of data/priors.yaml)'
     """
     note = f"; {open_side} at the search bound" if open_side else ""
+    note += "; with the literature prior of data/priors.yaml" if prior else ""
     return f"Estimated: {', '.join(datasets)}, 95 % CI [{low:.3g}, {high:.3g}] (profile likelihood{note})"
 
 
@@ -399,7 +404,9 @@ def plan_edits(
     for name in chosen:
         low, high, side = _interval(summary, name, allow_open)
         found = locate_parameter(model, name, root)
-        new = rewrite_line(found.text, estimates[name], estimate_comment(datasets, low, high, side))
+        with_prior = name in (summary.get("priors") or {})
+        comment = estimate_comment(datasets, low, high, side, prior=with_prior)
+        new = rewrite_line(found.text, estimates[name], comment)
         edits.append(Edit(name, found.path, found.line, found.text, new))
     lines = [(e.path, e.line) for e in edits]
     if len(set(lines)) != len(lines):
