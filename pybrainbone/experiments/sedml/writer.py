@@ -566,7 +566,8 @@ def targets_sidecar(experiment: Experiment) -> str | None:
     ...     "simulation": {"type": "uniform_time_course", "end": 30, "points": 4},
     ...     "arms": [{"id": "control"}, {"id": "treated", "changes": {"P_OPG_ext": 2e5}}],
     ...     "control": "control",
-    ...     "data_generators": [{"id": "dOCa", "expression": "treated.OCa / control.OCa", "unit": "1"}],
+    ...     "data_generators": [{"id": "dOCa", "expression": "100 * (treated.OCa / control.OCa - 1)",
+    ...                          "unit": "%"}],
     ...     "targets": [{"id": "oca_down", "data_generator": "dOCa", "direction": "down",
     ...                  "source": "Lacey 1998"}]})
     >>> print(targets_sidecar(exp))
