@@ -105,8 +105,8 @@ def test_the_joint_spine_estimate_keeps_denosumabs_spine_gaining(
     """``slow_spine_remodelling``: spine rho, kappa and f_MBF estimated together on the four spine specs.
 
     Slower turnover with slower mineralisation lets the spine keep gaining in denosumab's extension
-    (long-term arm +14.95 / +15.65 % at 5 / 8 years, data +13.7 / +18.4; shipped +13.0 / +13.1) and lowers
-    FREEDOM's chi2 from 308 to 193 (docs/calibration.md, "Secondary mineralisation").
+    (long-term arm +14.85 / +16.12 % at 5 / 8 years, data +13.7 / +18.4; shipped +13.0 / +13.1) and lowers
+    FREEDOM's chi2 from 308 to 157 (docs/calibration.md, "Secondary mineralisation").
     """
     variants = load_variants(REPO / "experiments" / "variants" / "brain_bone_axis.yaml")
     (variant,) = variants.select(["slow_spine_remodelling"]).variants
@@ -116,10 +116,10 @@ def test_the_joint_spine_estimate_keeps_denosumabs_spine_gaining(
         [load_experiment(REPO / "experiments" / f"{FREEDOM}.yaml")], names, priors={}
     )
     joint = likelihood.fit_table(simulator, np.log10([float(variant.changes[n]) for n in likelihood.names]))
-    assert _chi2(joint) < _chi2(freedom_shipped) - 80
+    assert _chi2(joint) < _chi2(freedom_shipped) - 100
     gain = {
         label: _model(table, "BMD_lumbar_spine", "long_term", 8, 3652.5)
         - _model(table, "BMD_lumbar_spine", "long_term", 5, 3652.5)
         for label, table in (("joint", joint), ("shipped", freedom_shipped))
     }
-    assert gain["shipped"] < 0.3 < 0.5 < gain["joint"], gain  # data: +4.7 points from year 5 to 8
+    assert gain["shipped"] < 0.3 < 1.0 < gain["joint"], gain  # data: +4.7 points from year 5 to 8
