@@ -8,6 +8,7 @@ importing the exported PEtab problem with its ``parameterScaleNormal`` priors, c
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import shutil
@@ -85,7 +86,7 @@ def problem(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
 
 def _priors(problem, text: str) -> Path:  # type: ignore[no-untyped-def]
     """A copy of the synthetic dataset directory with ``text`` as its priors file."""
-    folder = Path(problem.data).parent / f"data_{abs(hash(text))}"
+    folder = Path(problem.data).parent / f"data_{hashlib.sha256(text.encode()).hexdigest()[:12]}"
     if not folder.exists():
         shutil.copytree(problem.data, folder)
     (folder / PRIORS_FILE).write_text(text, encoding="utf-8")
